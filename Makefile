@@ -1,0 +1,49 @@
+# hookhouse developer commands. `make demo` and `make test` work on a fresh clone.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export HOOKHOUSE_HOME ?= $(CURDIR)/data
+DEMO_EVENTS ?= 100000
+
+.PHONY: setup demo run test lint format dev bench clean
+
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "hookhouse needs Python 3.11: run make PYTHON=/path/to/python3.11")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $@
+
+## setup: create .venv with hookhouse and its tools
+setup: $(VENV)/.installed
+
+## demo: set up, generate sample dumps into the data home, run the whole pipeline
+demo: setup
+	$(BIN)/hookhouse generate --out "$(HOOKHOUSE_HOME)/landing/sample" --events $(DEMO_EVENTS) --seed 1
+	$(BIN)/hookhouse run
+
+## run: ingest new landing files and build every model
+run: setup
+	$(BIN)/hookhouse run
+
+## test: set up, lint, and run the whole test suite
+test: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest
+
+## format: apply ruff's fixes and formatting
+format: setup
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+## dev: the Dagster UI on the same instance `hookhouse run` records to
+dev: setup
+	DAGSTER_HOME="$(HOOKHOUSE_HOME)/dagster" $(BIN)/dagster dev
+
+## bench: the ingest benchmark (see bench/README.md)
+bench: setup
+	$(BIN)/python bench/ingest_bench.py
+
+clean:
+	rm -rf $(VENV) data .pytest_cache .ruff_cache target logs

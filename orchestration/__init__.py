@@ -1,0 +1,1 @@
+"""hookhouse: landing dumps -> bronze Parquet -> dbt on DuckDB, orchestrated by Dagster."""

@@ -1,0 +1,129 @@
+"""Bronze Parquet: append-only, atomic, partitioned by UTC event day.
+
+Layout under `bronze/`:
+
+    hook_events/event_day=YYYY-MM-DD/part-<batch>-<n>.parquet
+    hook_rejects/part-<batch>-<n>.parquet
+    ingested_files/part-<batch>.parquet      <- the batch's commit record
+    _staging/<batch>/...                     <- parts of a batch not yet committed
+
+A batch stages its parts under `_staging/`, then writes its `ingested_files` part (the
+commit point, by an atomic rename), then moves the staged parts into place. A crash
+before the commit point leaves only staged parts, which the next run deletes; a crash
+after it is rolled forward by the next run. Readers glob the three table folders, so
+they never see a partial file or a half-committed batch's data.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import polars as pl
+
+EVENTS, REJECTS, MANIFEST = "hook_events", "hook_rejects", "ingested_files"
+STAGING = "_staging"
+
+MANIFEST_SCHEMA: dict[str, pl.DataType] = {
+    "source_file": pl.String(),
+    "content_hash": pl.String(),
+    "size_bytes": pl.Int64(),
+    "records": pl.Int64(),
+    "kept": pl.Int64(),
+    "rejected": pl.Int64(),
+    "type_errors": pl.Int64(),
+    "first_event_day": pl.Date(),
+    "last_event_day": pl.Date(),
+    "damaged": pl.Boolean(),
+    "batch_id": pl.String(),
+    "ingested_at": pl.Datetime("us", "UTC"),
+}
+
+
+def new_batch_id(now: datetime | None = None) -> str:
+    """Sortable and unique: UTC time, then a random suffix."""
+    now = now or datetime.now(UTC)
+    return f"{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+
+
+def write_atomic(frame: pl.DataFrame, path: Path) -> None:
+    """Write Parquet so that `path` either does not exist or holds the whole file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        frame.write_parquet(temporary, compression="zstd", statistics=True)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+class BatchWriter:
+    """Stages one batch's parts, then commits them all at once."""
+
+    def __init__(self, bronze: Path, batch_id: str) -> None:
+        self.bronze = bronze
+        self.batch_id = batch_id
+        self.staging = bronze / STAGING / batch_id
+        self._sequence = 0
+
+    def next_name(self) -> str:
+        """A part file name unique within the batch (the same name recurs across day folders)."""
+        self._sequence += 1
+        return f"part-{self.batch_id}-{self._sequence:06d}.parquet"
+
+    def stage_events(self, frame: pl.DataFrame, name: str) -> None:
+        """Stage kept rows, one part per UTC event day (the `event_day` column becomes the path)."""
+        if frame.height == 0:
+            return
+        for (day,), part in frame.partition_by("event_day", as_dict=True).items():
+            write_atomic(
+                part.drop("event_day"),
+                self.staging / EVENTS / f"event_day={day}" / name,
+            )
+
+    def stage_rejects(self, frame: pl.DataFrame, name: str) -> None:
+        if frame.height:
+            write_atomic(frame, self.staging / REJECTS / name)
+
+    def commit(self, manifest: pl.DataFrame) -> None:
+        """Make the batch visible: the manifest part first (the commit point), then the data."""
+        write_atomic(manifest, self.bronze / MANIFEST / f"part-{self.batch_id}.parquet")
+        _roll_forward(self.bronze, self.staging)
+
+    def abort(self) -> None:
+        shutil.rmtree(self.staging, ignore_errors=True)
+
+
+def _roll_forward(bronze: Path, staging: Path) -> None:
+    for staged in sorted(staging.rglob("*.parquet")):
+        target = bronze / staged.relative_to(staging)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(staged, target)
+    shutil.rmtree(staging, ignore_errors=True)
+
+
+def recover(bronze: Path) -> list[str]:
+    """Finish or undo batches a crash interrupted; returns what was done, for the log."""
+    actions: list[str] = []
+    staging_root = bronze / STAGING
+    if not staging_root.is_dir():
+        return actions
+    for staging in sorted(p for p in staging_root.iterdir() if p.is_dir()):
+        if (bronze / MANIFEST / f"part-{staging.name}.parquet").exists():
+            _roll_forward(bronze, staging)
+            actions.append(f"completed committed batch {staging.name}")
+        else:
+            shutil.rmtree(staging)
+            actions.append(f"discarded uncommitted batch {staging.name}")
+    return actions
+
+
+def read_manifest(bronze: Path) -> pl.DataFrame:
+    """Every committed `ingested_files` row."""
+    parts = sorted((bronze / MANIFEST).glob("part-*.parquet"))
+    if not parts:
+        return pl.DataFrame(schema=MANIFEST_SCHEMA)
+    return pl.concat([pl.read_parquet(part) for part in parts], how="diagonal_relaxed")

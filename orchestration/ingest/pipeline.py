@@ -1,0 +1,363 @@
+"""Ingest every new landing file into bronze: contract section 3, end to end."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import polars as pl
+from xxhash import xxh3_128
+
+from orchestration.ingest import bronze
+from orchestration.ingest.discover import LandingFile, scan_landing
+from orchestration.ingest.readers import Damage, ElementBlock, LineBlock, LineRange, read_blocks
+from orchestration.ingest.records import REJECT_SCHEMA, parse_block
+from orchestration.paths import DataHome
+
+FLUSH_BYTES = 192 * 1024 * 1024
+"""Kept rows are staged to Parquet once this much is buffered: it bounds memory."""
+COMMIT_INPUT_BYTES = 2 * 1024**3
+"""A batch is committed after about this much input, so a crash in a long backlog loses little."""
+PARALLEL_MIN_BYTES = 48 * 1024 * 1024
+"""Below this much new input, parsing in this process beats starting workers."""
+
+Log = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class FileResult:
+    """What ingest did with one landing file."""
+
+    source_file: str
+    content_hash: str
+    size_bytes: int
+    records: int
+    kept: int
+    rejected: int
+    type_errors: int
+    damaged: bool
+    first_event_day: date | None
+    last_event_day: date | None
+
+
+@dataclass
+class IngestReport:
+    """What one ingest run did; `summary()` is what the command line prints."""
+
+    batch_ids: list[str] = field(default_factory=list)
+    files: list[FileResult] = field(default_factory=list)
+    already_ingested: list[str] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
+    in_progress: list[str] = field(default_factory=list)
+    unreadable: list[str] = field(default_factory=list)
+    recovered: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def records(self) -> int:
+        return sum(f.records for f in self.files)
+
+    @property
+    def kept(self) -> int:
+        return sum(f.kept for f in self.files)
+
+    @property
+    def rejected(self) -> int:
+        return sum(f.rejected for f in self.files)
+
+    @property
+    def type_errors(self) -> int:
+        return sum(f.type_errors for f in self.files)
+
+    @property
+    def bytes_read(self) -> int:
+        return sum(f.size_bytes for f in self.files)
+
+    @property
+    def event_days(self) -> tuple[date, date] | None:
+        firsts = [f.first_event_day for f in self.files if f.first_event_day]
+        lasts = [f.last_event_day for f in self.files if f.last_event_day]
+        return (min(firsts), max(lasts)) if firsts else None
+
+    def summary(self) -> str:
+        lines = [
+            f"ingest: {len(self.files)} new files ({self.bytes_read / 1e6:.1f} MB) in "
+            f"{self.seconds:.1f}s: {self.records} records, {self.kept} kept, "
+            f"{self.rejected} rejected, {self.type_errors} with a wrong-typed optional field"
+        ]
+        if self.event_days:
+            lines.append(f"  event days {self.event_days[0]} to {self.event_days[1]}")
+        if self.already_ingested:
+            lines.append(f"  {len(self.already_ingested)} files already ingested (skipped)")
+        if self.in_progress:
+            lines.append(f"  {len(self.in_progress)} files still being written (skipped)")
+        for name in self.ignored:
+            lines.append(f"  ignored (not a landing format): {name}")
+        for problem in self.unreadable:
+            lines.append(f"  not read, will retry next run: {problem}")
+        for action in self.recovered:
+            lines.append(f"  recovery: {action}")
+        damaged = [f.source_file for f in self.files if f.damaged]
+        for name in damaged:
+            lines.append(f"  damaged, kept what was readable: {name}")
+        return "\n".join(lines)
+
+
+def content_hash(path: Path) -> str:
+    """A 128-bit hash of the file's bytes as stored (compressed, for `.gz`)."""
+    digest = xxh3_128()
+    with path.open("rb") as handle:
+        while chunk := handle.read(8 * 1024 * 1024):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a block's rows came from, stamped on every bronze row."""
+
+    source_file: str
+    content_hash: str
+    batch_id: str
+    ingested_at: datetime
+
+    def columns(self) -> list[pl.Expr]:
+        return [
+            pl.lit(self.source_file).alias("source_file"),
+            pl.lit(self.content_hash).alias("content_hash"),
+            pl.lit(self.batch_id).alias("batch_id"),
+            pl.lit(self.ingested_at).cast(pl.Datetime("us", "UTC")).alias("ingested_at"),
+        ]
+
+
+@dataclass(frozen=True)
+class BlockTask:
+    """One block to parse; big results are staged by whoever parses them."""
+
+    block: LineBlock | ElementBlock | LineRange
+    provenance: Provenance
+    writer: bronze.BatchWriter
+    part_name: str
+
+
+@dataclass(frozen=True)
+class BlockOutcome:
+    """Counts for the manifest, and the rows left for the batch buffer (small blocks only)."""
+
+    kept: int
+    rejected: int
+    type_errors: int
+    first_event_day: date | None
+    last_event_day: date | None
+    rows: pl.DataFrame | None
+    rejects: pl.DataFrame | None
+
+
+STAGE_DIRECTLY_ROWS = 5_000
+"""A block with at least this many kept rows is staged by its parser, not sent back."""
+
+
+def process_block(task: BlockTask) -> BlockOutcome:
+    """Parse one block, stamp provenance, and stage it when it is big enough to stand alone."""
+    block = task.block.read() if isinstance(task.block, LineRange) else task.block
+    parsed = parse_block(block)
+    provenance = task.provenance.columns()
+    rows = parsed.kept.with_columns(
+        *provenance, pl.col("event_at").dt.date().alias("event_day")
+    ).select(*_EVENT_COLUMNS, "source_file", "content_hash", "batch_id", "ingested_at", "event_day")
+    rejects = parsed.rejects.with_columns(provenance)
+    first = last = None
+    type_errors = 0
+    if rows.height:
+        first, last, type_errors = rows.select(
+            pl.col("event_day").min().alias("first"),
+            pl.col("event_day").max().alias("last"),
+            pl.col("type_errors").is_not_null().sum(),
+        ).row(0)
+    outcome_rows: pl.DataFrame | None = rows
+    outcome_rejects: pl.DataFrame | None = rejects
+    if rows.height >= STAGE_DIRECTLY_ROWS:
+        task.writer.stage_events(rows, task.part_name)
+        outcome_rows = None
+    if rejects.height >= STAGE_DIRECTLY_ROWS:
+        task.writer.stage_rejects(rejects, task.part_name)
+        outcome_rejects = None
+    return BlockOutcome(
+        rows.height, rejects.height, type_errors, first, last, outcome_rows, outcome_rejects
+    )
+
+
+def _outcomes(
+    landing_file: LandingFile, batch: _Batch, executor: Executor | None, depth: int
+) -> Iterator[BlockOutcome | Damage]:
+    """Process a file's blocks, on the workers when there are any, in file order."""
+    provenance = Provenance(landing_file.relative, batch.digest, batch.id, batch.ingested_at)
+    pending: deque[Future[BlockOutcome] | Damage] = deque()
+    for block in read_blocks(landing_file):
+        if isinstance(block, Damage):
+            pending.append(block)
+        else:
+            task = BlockTask(block, provenance, batch.writer, batch.writer.next_name())
+            if executor is None:
+                yield process_block(task)
+            else:
+                pending.append(executor.submit(process_block, task))
+        while len(pending) > depth or (pending and isinstance(pending[0], Damage)):
+            head = pending.popleft()
+            yield head if isinstance(head, Damage) else head.result()
+    while pending:
+        head = pending.popleft()
+        yield head if isinstance(head, Damage) else head.result()
+
+
+class _Batch:
+    """One batch in the making: buffers, staged parts, and the manifest rows."""
+
+    def __init__(self, home: DataHome) -> None:
+        self.id = bronze.new_batch_id()
+        self.writer = bronze.BatchWriter(home.bronze, self.id)
+        self.ingested_at = datetime.now(UTC)
+        self.kept: list[pl.DataFrame] = []
+        self.rejects: list[pl.DataFrame] = []
+        self.buffered = 0
+        self.manifest: list[FileResult] = []
+        self.digest = ""
+        self.input_bytes = 0
+
+    def add(self, kept: pl.DataFrame | None, rejects: pl.DataFrame | None) -> None:
+        if kept is not None and kept.height:
+            self.kept.append(kept)
+            self.buffered += kept.estimated_size()
+        if rejects is not None and rejects.height:
+            self.rejects.append(rejects)
+            self.buffered += rejects.estimated_size()
+        if self.buffered >= FLUSH_BYTES:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.kept:
+            self.writer.stage_events(pl.concat(self.kept), self.writer.next_name())
+        if self.rejects:
+            self.writer.stage_rejects(pl.concat(self.rejects), self.writer.next_name())
+        self.kept, self.rejects, self.buffered = [], [], 0
+
+    def commit(self) -> None:
+        self.flush()
+        rows = [
+            {
+                **{k: getattr(f, k) for k in bronze.MANIFEST_SCHEMA if hasattr(f, k)},
+                "batch_id": self.id,
+                "ingested_at": self.ingested_at,
+            }
+            for f in self.manifest
+        ]
+        self.writer.commit(pl.DataFrame(rows, schema=bronze.MANIFEST_SCHEMA))
+
+
+def _ingest_file(
+    landing_file: LandingFile, digest: str, size: int, batch: _Batch,
+    executor: Executor | None, depth: int,
+) -> FileResult:  # fmt: skip
+    batch.digest = digest
+    kept = rejected = type_errors = 0
+    damaged = False
+    days: list[date] = []
+    for outcome in _outcomes(landing_file, batch, executor, depth):
+        if isinstance(outcome, Damage):
+            damaged = True
+            rejected += 1
+            damage = pl.DataFrame(
+                {"position": [outcome.position], "raw": [outcome.raw], "error": [outcome.error]},
+                schema=REJECT_SCHEMA,
+            )
+            provenance = Provenance(landing_file.relative, digest, batch.id, batch.ingested_at)
+            batch.add(None, damage.with_columns(provenance.columns()))
+            continue
+        kept += outcome.kept
+        rejected += outcome.rejected
+        type_errors += outcome.type_errors
+        days += [d for d in (outcome.first_event_day, outcome.last_event_day) if d]
+        batch.add(outcome.rows, outcome.rejects)
+    return FileResult(
+        landing_file.relative, digest, size, kept + rejected, kept, rejected, type_errors,
+        damaged, min(days, default=None), max(days, default=None),
+    )  # fmt: skip
+
+
+_EVENT_COLUMNS = [
+    "event_key", "event_type", "event_at", "account_id", "list_id", "profile_id", "_xxh",
+    "_md5", "is_test", "is_static", "sends_trying_num", "subscription_hash_id", "type_errors",
+    "record", "position",
+]  # fmt: skip
+
+
+def _executor(new_bytes: int, workers: int | None) -> ProcessPoolExecutor | None:
+    count = workers if workers is not None else (os.cpu_count() or 1)
+    if count <= 1 or new_bytes < PARALLEL_MIN_BYTES:
+        return None
+    return ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("spawn"))
+
+
+def ingest(home: DataHome, *, workers: int | None = None, log: Log | None = None) -> IngestReport:
+    """Ingest every landing file not ingested before; returns what it did."""
+    started = time.perf_counter()
+    say = log or (lambda _message: None)
+    report = IngestReport()
+    report.recovered = bronze.recover(home.bronze)
+    scan = scan_landing(home.landing)
+    report.ignored, report.in_progress = scan.ignored, scan.in_progress
+    seen = dict.fromkeys(bronze.read_manifest(home.bronze)["content_hash"].to_list(), "earlier run")
+    todo: list[tuple[LandingFile, str, int]] = []
+    for landing_file in scan.accepted:
+        try:
+            size = landing_file.path.stat().st_size
+            digest = content_hash(landing_file.path)
+        except OSError as error:
+            report.unreadable.append(f"{landing_file.relative}: {error.strerror or error}")
+            continue
+        if digest in seen:
+            report.already_ingested.append(landing_file.relative)
+            continue
+        seen[digest] = landing_file.relative
+        todo.append((landing_file, digest, size))
+    if not todo:
+        report.seconds = time.perf_counter() - started
+        return report
+    executor = _executor(sum(size for _, _, size in todo), workers)
+    depth = 2 * (executor._max_workers if executor else 1)
+    batch = _Batch(home)
+    try:
+        for landing_file, digest, size in todo:
+            say(f"ingesting {landing_file.relative} ({size / 1e6:.1f} MB)")
+            try:
+                result = _ingest_file(landing_file, digest, size, batch, executor, depth)
+            except OSError as error:
+                report.unreadable.append(f"{landing_file.relative}: {error}")
+                continue
+            batch.manifest.append(result)
+            batch.input_bytes += size
+            report.files.append(result)
+            if batch.input_bytes >= COMMIT_INPUT_BYTES:
+                batch.commit()
+                report.batch_ids.append(batch.id)
+                batch = _Batch(home)
+        if batch.manifest:
+            batch.commit()
+            report.batch_ids.append(batch.id)
+        else:
+            batch.writer.abort()
+    except BaseException:
+        batch.writer.abort()
+        raise
+    finally:
+        if executor is not None:
+            executor.shutdown(cancel_futures=True)
+    report.seconds = time.perf_counter() - started
+    return report

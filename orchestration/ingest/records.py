@@ -1,0 +1,231 @@
+"""Turn raw records into bronze rows and rejects: the record rules of contract section 3.
+
+A record is rejected when it is not a JSON object, or `event_type` is missing or not a
+non-empty string, or `event_date` is missing or not an RFC 3339 timestamp, or
+`account_id` is missing or not an integer. Everything else is kept whole; an optional
+envelope field of the wrong type becomes NULL in its typed column and is named in
+`type_errors`, while the original value survives in `record`.
+"""
+
+from __future__ import annotations
+
+import gc
+from dataclasses import dataclass
+
+import orjson
+import polars as pl
+from xxhash import xxh3_128_hexdigest
+
+from orchestration.ingest.readers import ElementBlock, LineBlock
+
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+OPTIONAL_FIELDS: dict[str, type] = {
+    "list_id": int,
+    "profile_id": str,
+    "_xxh": str,
+    "_md5": str,
+    "is_test": bool,
+    "is_static": bool,
+    "sends_trying_num": int,
+    "subscription_hash_id": str,
+    "custom_data": dict,
+    "event_data": dict,
+    "subscription": list,
+}
+"""Envelope fields that do not reject a record: name -> the JSON type they must have."""
+
+TYPED_OPTIONAL = [name for name, kind in OPTIONAL_FIELDS.items() if kind not in (dict, list)]
+"""Optional fields with a typed bronze column (objects and arrays stay inside `record`)."""
+
+_POLARS_TYPES = {int: pl.Int64, str: pl.String, bool: pl.Boolean}
+
+KEPT_SCHEMA: dict[str, pl.DataType] = {
+    "position": pl.Int64(),
+    "event_key": pl.String(),
+    "event_type": pl.String(),
+    "event_date": pl.String(),
+    "account_id": pl.Int64(),
+    **{name: _POLARS_TYPES[OPTIONAL_FIELDS[name]]() for name in TYPED_OPTIONAL},
+    "type_errors": pl.List(pl.String()),
+    "record": pl.String(),
+}
+REJECT_SCHEMA: dict[str, pl.DataType] = {
+    "position": pl.Int64(),
+    "raw": pl.String(),
+    "error": pl.String(),
+}
+
+RFC3339 = r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$"
+"""RFC 3339 date-time (section 5.6; a space for the `T` is allowed, as its note says)."""
+
+
+def _json_kind(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return "an object"
+
+
+@dataclass
+class ParsedBlock:
+    """The rows one block of raw records produced."""
+
+    kept: pl.DataFrame
+    """One row per kept record, in KEPT_SCHEMA plus `event_at` (UTC, microseconds)."""
+    rejects: pl.DataFrame
+    """One row per rejected record, in REJECT_SCHEMA."""
+
+
+def _envelope_error(obj: object) -> str | None:
+    """Why a decoded record is rejected, or None when its required envelope is sound."""
+    if type(obj) is not dict:
+        return f"not a JSON object (the record is {_json_kind(obj)})"
+    event_type = obj.get("event_type")
+    if type(event_type) is not str:
+        if "event_type" not in obj:
+            return "event_type is missing"
+        return f"event_type must be a non-empty string, not {_json_kind(event_type)}"
+    if not event_type.strip():
+        return "event_type must be a non-empty string, not an empty one"
+    event_date = obj.get("event_date")
+    if type(event_date) is not str:
+        if "event_date" not in obj:
+            return "event_date is missing"
+        return f"event_date must be an RFC 3339 string, not {_json_kind(event_date)}"
+    account_id = obj.get("account_id")
+    if type(account_id) is not int:
+        if "account_id" not in obj:
+            return "account_id is missing"
+        return f"account_id must be an integer, not {_json_kind(account_id)}"
+    if not INT64_MIN <= account_id <= INT64_MAX:
+        return "account_id is outside the 64-bit integer range"
+    return None
+
+
+def parse_records(positions: list[int], raws: list[bytes]) -> ParsedBlock:
+    """Validate and type raw records; keeps each record's text whole."""
+    gc_was_enabled = gc.isenabled()
+    gc.disable()  # Millions of short-lived dicts: the cycle collector only costs time here.
+    try:
+        return _parse_records(positions, raws)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+
+
+_FIELD_NAMES = tuple(OPTIONAL_FIELDS)
+_TYPED_COUNT = len(TYPED_OPTIONAL)
+assert _FIELD_NAMES[:_TYPED_COUNT] == tuple(TYPED_OPTIONAL), "typed fields come first"
+_ROW_COLUMNS = ("position", "event_key", "event_type", "event_date", "account_id",
+                *TYPED_OPTIONAL, "type_errors", "record")  # fmt: skip
+
+
+def _type_ok(kind: type, value: object) -> bool:
+    if value is None:
+        return True
+    if type(value) is not kind:
+        return False
+    return kind is not int or INT64_MIN <= value <= INT64_MAX  # type: ignore[operator]
+
+
+def _parse_records(positions: list[int], raws: list[bytes]) -> ParsedBlock:
+    # One record at a time, one tuple per kept row, each decoded object dropped at once:
+    # holding a block's objects costs more in page faults than the parsing itself.
+    rows: list[tuple] = []
+    rejected: dict[str, list] = {name: [] for name in REJECT_SCHEMA}
+    loads, dumps, sort_keys, key_of = (
+        orjson.loads, orjson.dumps, orjson.OPT_SORT_KEYS, xxh3_128_hexdigest,
+    )  # fmt: skip
+    kinds = tuple(OPTIONAL_FIELDS.values())
+    sound_types: set[tuple[type, ...]] = set()
+    typed = _TYPED_COUNT
+    for position, raw in zip(positions, raws, strict=True):
+        try:
+            obj = loads(raw)
+        except orjson.JSONDecodeError as error:
+            problem: str | None = f"not valid JSON: {error}"
+        else:
+            # The common case in one expression; _envelope_error explains the others.
+            sound = (
+                type(obj) is dict
+                and type(event_type := obj.get("event_type")) is str
+                and event_type.strip()
+                and type(event_date := obj.get("event_date")) is str
+                and type(account_id := obj.get("account_id")) is int
+                and INT64_MIN <= account_id <= INT64_MAX
+            )
+            problem = None if sound else _envelope_error(obj)
+        if problem is not None:
+            rejected["position"].append(position)
+            rejected["raw"].append(raw.decode("utf-8", errors="replace"))
+            rejected["error"].append(problem)
+            continue
+        values = list(map(obj.get, _FIELD_NAMES))
+        types = tuple(map(type, values))
+        wrong: list[str] | None = None
+        if types not in sound_types:
+            for index, (kind, value) in enumerate(zip(kinds, values, strict=True)):
+                if not _type_ok(kind, value):
+                    wrong = [*wrong, _FIELD_NAMES[index]] if wrong else [_FIELD_NAMES[index]]
+                    values[index] = None
+            if wrong is None and int not in types:
+                sound_types.add(types)  # Integers are range-checked every time.
+        rows.append(
+            (position, key_of(dumps(obj, option=sort_keys)), event_type, event_date, account_id,
+             *values[:typed], wrong, raw)
+        )  # fmt: skip
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(_ROW_COLUMNS)
+    data: dict[str, object] = dict(zip(_ROW_COLUMNS, columns, strict=True))
+    data["record"] = pl.Series(columns[-1], dtype=pl.Binary).cast(pl.String)
+    frame = pl.DataFrame(data, schema=KEPT_SCHEMA)
+    rejects = pl.DataFrame(rejected, schema=REJECT_SCHEMA)
+    return _check_dates(frame, rejects)
+
+
+def _check_dates(frame: pl.DataFrame, rejects: pl.DataFrame) -> ParsedBlock:
+    """Parse `event_date` to UTC microseconds; a record whose date does not parse is rejected."""
+    stamped = frame.with_columns(
+        pl.when(pl.col("event_date").str.contains(RFC3339))
+        .then(
+            pl.col("event_date").str.to_datetime(
+                format="%+", time_unit="us", time_zone="UTC", strict=False
+            )
+        )
+        .alias("event_at")
+    )
+    bad = stamped.filter(pl.col("event_at").is_null())
+    if bad.height == 0:
+        return ParsedBlock(stamped, rejects)
+    bad_rejects = bad.select(
+        "position",
+        pl.col("record").alias("raw"),
+        pl.format("event_date is not a valid RFC 3339 timestamp: {}", pl.col("event_date")).alias(
+            "error"
+        ),
+    )
+    return ParsedBlock(
+        stamped.filter(pl.col("event_at").is_not_null()),
+        pl.concat([rejects, bad_rejects]).sort("position"),
+    )
+
+
+def parse_block(block: LineBlock | ElementBlock) -> ParsedBlock:
+    """Split a block into records (skipping blank lines) and parse them."""
+    if isinstance(block, ElementBlock):
+        return parse_records(block.positions, block.raws)
+    positions: list[int] = []
+    raws: list[bytes] = []
+    for offset, line in enumerate(block.data.split(b"\n")):
+        stripped = line.strip()
+        if stripped:
+            positions.append(block.first_line + offset)
+            raws.append(stripped)
+    return parse_records(positions, raws)

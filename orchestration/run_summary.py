@@ -1,0 +1,50 @@
+"""What `hookhouse run` prints: a short account of a run, or of what failed and what to do."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from orchestration.paths import DataHome
+
+
+def describe_success(result: dg.ExecuteInProcessResult, home: DataHome) -> str:
+    lines = [f"hookhouse run {result.run_id[:8]} succeeded (data home: {home.root})"]
+    for event in result.get_asset_materialization_events():
+        materialization = event.step_materialization_data.materialization
+        if materialization is None:
+            continue
+        key = materialization.asset_key.to_user_string()
+        metadata = {name: value.value for name, value in materialization.metadata.items()}
+        if key == "bronze/hook_events":
+            lines.append(
+                f"  ingest: {metadata.get('new_files')} new files, {metadata.get('records')} "
+                f"records: {metadata.get('kept')} kept, {metadata.get('rejected')} rejected, "
+                f"{metadata.get('wrong_typed_optional_fields')} with a wrong-typed optional "
+                f"field; {metadata.get('already_ingested_files')} files already ingested"
+            )
+            if metadata.get("first_event_day"):
+                lines.append(
+                    f"  event days {metadata['first_event_day']} to {metadata['last_event_day']}"
+                )
+            for name in str(metadata.get("ignored_file_names") or "").splitlines():
+                lines.append(f"  ignored (not a landing format): {name}")
+            for name in str(metadata.get("damaged_files") or "").splitlines():
+                lines.append(f"  damaged, kept what was readable (see bronze.hook_rejects): {name}")
+        elif "row_count" in metadata:
+            lines.append(f"  {key}: {metadata['row_count']} rows")
+    return "\n".join(lines)
+
+
+def describe_failure(result: dg.ExecuteInProcessResult) -> str:
+    lines = [f"hookhouse run {result.run_id[:8]} failed."]
+    for event in result.all_events:
+        if event.event_type_value != "STEP_FAILURE":
+            continue
+        error = event.step_failure_data.error if event.step_failure_data else None
+        message = error.message.strip() if error else "unknown error"
+        cause = error.cause.message.strip() if error and error.cause else ""
+        lines.append(f"  step {event.step_key}: {message}")
+        if cause:
+            lines.append(f"    caused by: {cause}")
+    lines.append("Fix the cause above and run `hookhouse run` again; it resumes where it stopped.")
+    return "\n".join(lines)
