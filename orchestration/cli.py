@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
 import os
 import sys
 from collections.abc import Sequence
@@ -23,7 +25,9 @@ def _dagster_instance(home: DataHome):
         os.environ["DAGSTER_HOME"] = str(home.root / "dagster")
     dagster_home = Path(os.environ["DAGSTER_HOME"])
     dagster_home.mkdir(parents=True, exist_ok=True)
-    (dagster_home / "dagster.yaml").touch()  # Defaults are right; the file silences a warning.
+    settings = dagster_home / "dagster.yaml"
+    if not settings.exists():  # Defaults are right; the file also silences a warning.
+        settings.write_text("telemetry:\n  enabled: false\n")
     return dg.DagsterInstance.get()
 
 
@@ -36,14 +40,27 @@ def cmd_run(args: argparse.Namespace) -> int:
     home.root.mkdir(parents=True, exist_ok=True)
     instance = _dagster_instance(home)
     job = defs.resolve_job_def(RUN_JOB_NAME)
-    level = "INFO" if args.verbose else "WARNING"
-    result = job.execute_in_process(
-        run_config={"loggers": {"console": {"config": {"log_level": level}}}},
-        instance=instance,
-        raise_on_error=False,
-    )
+    level = "INFO" if args.verbose else "CRITICAL"  # Otherwise the summary below says it all.
+    run_config = {
+        "loggers": {"console": {"config": {"log_level": level}}},
+        "ops": {
+            "dbt_models": {
+                "config": {"full_refresh": args.full_refresh, "extra_vars": args.dbt_vars}
+            }
+        },
+    }
+    log_path = home.root / "logs" / "last-run.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.ExitStack() as stack:
+        if not args.verbose:  # dbt's progress lines go to the log file, not the terminal.
+            stack.enter_context(contextlib.redirect_stdout(stack.enter_context(log_path.open("w"))))
+        result = job.execute_in_process(
+            run_config=run_config, instance=instance, raise_on_error=False
+        )
     if not result.success:
         print(describe_failure(result), file=sys.stderr)
+        if not args.verbose:
+            print(f"Full log: {log_path}", file=sys.stderr)
         return 1
     print(describe_success(result, home))
     return 0
@@ -77,7 +94,18 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("run", help="ingest new landing files, then build and test models")
-    run.add_argument("-v", "--verbose", action="store_true", help="show Dagster's step log")
+    run.add_argument("-v", "--verbose", action="store_true", help="show Dagster's and dbt's log")
+    run.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="rebuild every model from bronze instead of only the days with new events",
+    )
+    run.add_argument(
+        "--dbt-vars",
+        type=json.loads,
+        default={},
+        help="more dbt --vars, as JSON (e.g. '{\"conversion_window_days\": 14}')",
+    )
     run.set_defaults(handler=cmd_run)
 
     generate = commands.add_parser("generate", help="write realistic synthetic hook dumps")

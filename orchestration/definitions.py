@@ -4,10 +4,10 @@
 in-process, so the command line, the sensor and the UI run one code path.
 """
 
-from __future__ import annotations
-
 import dagster as dg
+from dagster_dbt import DbtCliResource
 
+from orchestration.dbt_assets import DBT_EXECUTABLE, DBT_PROJECT, dbt_models
 from orchestration.ingest_assets import LANDING, ingest_landing
 from orchestration.resources import DataHomeResource
 from orchestration.sensors import landing_sensor_for
@@ -21,8 +21,15 @@ hookhouse_run = dg.define_asset_job(
 )
 
 defs = dg.Definitions(
-    assets=[LANDING, ingest_landing],
+    assets=[LANDING, ingest_landing, dbt_models],
     jobs=[hookhouse_run],
     sensors=[landing_sensor_for(RUN_JOB_NAME)],
-    resources={"data_home": DataHomeResource()},
+    resources={
+        "data_home": DataHomeResource(),
+        "dbt": DbtCliResource(
+            project_dir=DBT_PROJECT,
+            profiles_dir=str(DBT_PROJECT.profiles_dir),
+            dbt_executable=DBT_EXECUTABLE,
+        ),
+    },
 )

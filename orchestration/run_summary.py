@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dagster as dg
+import duckdb
 
 from orchestration.paths import DataHome
 
@@ -30,9 +31,33 @@ def describe_success(result: dg.ExecuteInProcessResult, home: DataHome) -> str:
                 lines.append(f"  ignored (not a landing format): {name}")
             for name in str(metadata.get("damaged_files") or "").splitlines():
                 lines.append(f"  damaged, kept what was readable (see bronze.hook_rejects): {name}")
-        elif "row_count" in metadata:
-            lines.append(f"  {key}: {metadata['row_count']} rows")
+    lines += warehouse_summary(home)
     return "\n".join(lines)
+
+
+SUMMARY_TABLES = ("core.hook_events", "marts.subscription_history", "marts.subscription_daily")
+
+
+def warehouse_summary(home: DataHome) -> list[str]:
+    """Row counts of the main tables, read after the run (the warehouse is closed by then)."""
+    if not home.warehouse.exists():
+        return []
+    lines = [f"  warehouse {home.warehouse}:"]
+    with duckdb.connect(str(home.warehouse), read_only=True) as connection:
+        present = {
+            f"{schema}.{name}"
+            for schema, name in connection.execute(
+                "select table_schema, table_name from information_schema.tables"
+            ).fetchall()
+        }
+        for table in SUMMARY_TABLES:
+            if table in present:
+                rows = connection.execute(f"select count(*) from {table}").fetchall()[0][0]
+                lines.append(f"    {table}: {rows} rows")
+        families = [t for t in sorted(present) if t.startswith("core.fct_")]
+        if families:
+            lines.append(f"    {len(families)} family fact tables (core.fct_<family>_events)")
+    return lines
 
 
 def describe_failure(result: dg.ExecuteInProcessResult) -> str:
@@ -40,7 +65,11 @@ def describe_failure(result: dg.ExecuteInProcessResult) -> str:
     for event in result.all_events:
         if event.event_type_value != "STEP_FAILURE":
             continue
-        error = event.step_failure_data.error if event.step_failure_data else None
+        data = event.step_failure_data
+        if data and data.user_failure_data and data.user_failure_data.description:
+            lines.append(f"  step {event.step_key}: {data.user_failure_data.description}")
+            continue
+        error = data.error if data else None
         message = error.message.strip() if error else "unknown error"
         cause = error.cause.message.strip() if error and error.cause else ""
         lines.append(f"  step {event.step_key}: {message}")

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 import duckdb
 import polars as pl
 import pytest
+from xxhash import xxh3_128_hexdigest
 
 from orchestration.ingest import bronze, ingest, pipeline, readers
 from orchestration.paths import DataHome
@@ -387,3 +388,63 @@ def test_a_truncated_gzipped_json_batch_keeps_the_whole_elements_before(home: Da
     assert kept["position"].to_list() == list(range(1, result.kept + 1))
     (error,) = rejects_by_position(home, "batch.json.gz").values()
     assert "damaged gzip stream" in error or "not valid JSON" in error
+
+
+def test_integers_beyond_64_bits_are_type_errors_even_after_sound_records(home: DataHome) -> None:
+    # orjson decodes integers up to 2**64 - 1 as int, so these share their type combination
+    # with the sound first record: the range check must not be skipped for them.
+    lines = [
+        line(event()),  # 1 sound
+        line(event(list_id=2**63)),  # 2 one past int64
+        line(event(list_id=-(2**63), sends_trying_num=2**64 - 1)),  # 3 min fits, max does not
+        line(event(list_id=2**63, profile_id=7)),  # 4 two wrong fields, in field order
+        line(event(list_id=2**63 - 1, sends_trying_num=0)),  # 5 the edges fit
+        line(event(account_id=2**63)),  # 6 a required integer out of range rejects
+    ]
+    write_landing(home, "a.ndjson", "\n".join(lines))
+    report = ingest(home, workers=1)
+    assert (report.kept, report.rejected, report.type_errors) == (5, 1, 3)
+    kept = bronze_table(home, "hook_events").sort("position")
+    assert kept["list_id"].to_list() == [111, None, -(2**63), None, 2**63 - 1]
+    assert kept["sends_trying_num"].to_list() == [None, None, None, None, 0]
+    assert kept["profile_id"].to_list()[3] is None
+    assert kept["type_errors"].to_list() == [
+        None, ["list_id"], ["sends_trying_num"], ["list_id", "profile_id"], None,
+    ]  # fmt: skip
+    assert rejects_by_position(home, "a.ndjson") == {
+        6: "account_id is outside the 64-bit integer range"
+    }
+
+
+def test_padded_crlf_and_blank_lines_keep_their_line_numbers(home: DataHome) -> None:
+    text = "\r\n".join(
+        [line(event(list_id=1)), "   ", f"  {line(event(list_id=3))}\t", line(event(list_id=4))]
+    )
+    write_landing(home, "a.ndjson", text + "\r\n")
+    report = ingest(home, workers=1)
+    assert (report.records, report.kept, report.rejected) == (3, 3, 0)
+    kept = bronze_table(home, "hook_events").sort("position")
+    assert kept["position"].to_list() == [1, 3, 4]
+    assert kept["list_id"].to_list() == [1, 3, 4]
+    assert kept["record"].to_list()[1] == line(event(list_id=3))  # without the padding
+
+
+def test_whitespace_only_event_types_are_empty(home: DataHome) -> None:
+    write_landing(home, "a.ndjson", "\n".join([line(event(event_type=" \t\u00a0")), line(event())]))
+    report = ingest(home, workers=1)
+    assert (report.kept, report.rejected) == (1, 1)
+    assert rejects_by_position(home, "a.ndjson") == {
+        1: "event_type must be a non-empty string, not an empty one"
+    }
+
+
+def test_the_event_key_is_xxh3_128_of_the_sorted_compact_json(home: DataHome) -> None:
+    record = '{"event_type":"open","account_id":1,"event_date":"2026-10-01T12:00:00Z",' \
+        '"event_data":{"z":[{"b":1,"a":2}],"campaign_id":5}}'  # fmt: skip
+    write_landing(home, "a.ndjson", record)
+    ingest(home, workers=1)
+    canonical = (
+        b'{"account_id":1,"event_data":{"campaign_id":5,"z":[{"a":2,"b":1}]},'
+        b'"event_date":"2026-10-01T12:00:00Z","event_type":"open"}'
+    )
+    assert bronze_table(home, "hook_events")["event_key"].item() == xxh3_128_hexdigest(canonical)

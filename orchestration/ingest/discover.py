@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -61,6 +62,20 @@ def is_in_progress(relative: Path) -> bool:
     return relative.name.lower().endswith(_IN_PROGRESS_SUFFIXES)
 
 
+def _files_below(root: Path) -> list[Path]:
+    """Every file below root, following symlinked folders (each real folder once)."""
+    found: list[Path] = []
+    seen: set[str] = set()
+    for folder, subfolders, files in os.walk(root, followlinks=True):
+        real = os.path.realpath(folder)
+        if real in seen:
+            subfolders.clear()
+            continue
+        seen.add(real)
+        found += [Path(folder) / name for name in files if (Path(folder) / name).is_file()]
+    return found
+
+
 def scan_landing(landing: Path) -> LandingScan:
     """List `landing/` recursively, in a stable order (sorted by relative path)."""
     accepted: list[LandingFile] = []
@@ -68,7 +83,7 @@ def scan_landing(landing: Path) -> LandingScan:
     in_progress: list[str] = []
     if not landing.is_dir():
         return LandingScan(accepted, ignored, in_progress)
-    for path in sorted(p for p in landing.rglob("*") if p.is_file()):
+    for path in sorted(_files_below(landing)):
         relative = path.relative_to(landing)
         name = relative.as_posix()
         if is_in_progress(relative):

@@ -18,7 +18,7 @@ from xxhash import xxh3_128
 from orchestration.ingest import bronze
 from orchestration.ingest.discover import LandingFile, scan_landing
 from orchestration.ingest.readers import Damage, ElementBlock, LineBlock, LineRange, read_blocks
-from orchestration.ingest.records import REJECT_SCHEMA, parse_block
+from orchestration.ingest.records import REJECT_SCHEMA, ParsedBlock, parse_block, parse_records
 from orchestration.paths import DataHome
 
 FLUSH_BYTES = 192 * 1024 * 1024
@@ -164,15 +164,28 @@ STAGE_DIRECTLY_ROWS = 5_000
 """A block with at least this many kept rows is staged by its parser, not sent back."""
 
 
+def bronze_rows(parsed: ParsedBlock, provenance: Provenance) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The hook_events rows (with `event_day`, the partition) and hook_rejects rows of a block."""
+    stamp = provenance.columns()
+    rows = parsed.kept.with_columns(*stamp, pl.col("event_at").dt.date().alias("event_day"))
+    return (
+        rows.select(*_EVENT_COLUMNS, *PROVENANCE_COLUMNS, "event_day"),
+        parsed.rejects.with_columns(stamp),
+    )
+
+
+def empty_tables() -> dict[str, pl.DataFrame]:
+    """Each bronze table with no rows: its schema, for readers of an empty data home."""
+    nothing = Provenance("", "", "", datetime(1970, 1, 1, tzinfo=UTC))
+    rows, rejects = bronze_rows(parse_records([], []), nothing)
+    manifest = pl.DataFrame(schema=bronze.MANIFEST_SCHEMA)
+    return {bronze.EVENTS: rows, bronze.REJECTS: rejects, bronze.MANIFEST: manifest}
+
+
 def process_block(task: BlockTask) -> BlockOutcome:
     """Parse one block, stamp provenance, and stage it when it is big enough to stand alone."""
     block = task.block.read() if isinstance(task.block, LineRange) else task.block
-    parsed = parse_block(block)
-    provenance = task.provenance.columns()
-    rows = parsed.kept.with_columns(
-        *provenance, pl.col("event_at").dt.date().alias("event_day")
-    ).select(*_EVENT_COLUMNS, "source_file", "content_hash", "batch_id", "ingested_at", "event_day")
-    rejects = parsed.rejects.with_columns(provenance)
+    rows, rejects = bronze_rows(parse_block(block), task.provenance)
     first = last = None
     type_errors = 0
     if rows.height:
@@ -291,6 +304,7 @@ def _ingest_file(
     )  # fmt: skip
 
 
+PROVENANCE_COLUMNS = ["source_file", "content_hash", "batch_id", "ingested_at"]
 _EVENT_COLUMNS = [
     "event_key", "event_type", "event_at", "account_id", "list_id", "profile_id", "_xxh",
     "_md5", "is_test", "is_static", "sends_trying_num", "subscription_hash_id", "type_errors",
@@ -311,6 +325,7 @@ def ingest(home: DataHome, *, workers: int | None = None, log: Log | None = None
     say = log or (lambda _message: None)
     report = IngestReport()
     report.recovered = bronze.recover(home.bronze)
+    bronze.ensure_tables(home.bronze, empty_tables())
     scan = scan_landing(home.landing)
     report.ignored, report.in_progress = scan.ignored, scan.in_progress
     seen = dict.fromkeys(bronze.read_manifest(home.bronze)["content_hash"].to_list(), "earlier run")

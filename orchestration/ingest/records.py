@@ -10,6 +10,7 @@ envelope field of the wrong type becomes NULL in its typed column and is named i
 from __future__ import annotations
 
 import gc
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import orjson
@@ -110,7 +111,7 @@ def _envelope_error(obj: object) -> str | None:
     return None
 
 
-def parse_records(positions: list[int], raws: list[bytes]) -> ParsedBlock:
+def parse_records(positions: Iterable[int], raws: list[bytes]) -> ParsedBlock:
     """Validate and type raw records; keeps each record's text whole."""
     gc_was_enabled = gc.isenabled()
     gc.disable()  # Millions of short-lived dicts: the cycle collector only costs time here.
@@ -126,6 +127,7 @@ _TYPED_COUNT = len(TYPED_OPTIONAL)
 assert _FIELD_NAMES[:_TYPED_COUNT] == tuple(TYPED_OPTIONAL), "typed fields come first"
 _ROW_COLUMNS = ("position", "event_key", "event_type", "event_date", "account_id",
                 *TYPED_OPTIONAL, "type_errors", "record")  # fmt: skip
+_INT_FIELDS = [name for name in TYPED_OPTIONAL if OPTIONAL_FIELDS[name] is int]
 
 
 def _type_ok(kind: type, value: object) -> bool:
@@ -136,17 +138,31 @@ def _type_ok(kind: type, value: object) -> bool:
     return kind is not int or INT64_MIN <= value <= INT64_MAX  # type: ignore[operator]
 
 
-def _parse_records(positions: list[int], raws: list[bytes]) -> ParsedBlock:
-    # One record at a time, one tuple per kept row, each decoded object dropped at once:
-    # holding a block's objects costs more in page faults than the parsing itself.
+def _null_wrong(values: tuple) -> tuple[tuple, list[str] | None]:
+    """The values with each wrong-typed one NULLed, and the names of those fields."""
+    kept = list(values)
+    wrong: list[str] = []
+    for index, (kind, value) in enumerate(zip(OPTIONAL_FIELDS.values(), values, strict=True)):
+        if not _type_ok(kind, value):
+            wrong.append(_FIELD_NAMES[index])
+            kept[index] = None
+    return tuple(kept), wrong or None
+
+
+def _parse_records(positions: Iterable[int], raws: list[bytes]) -> ParsedBlock:
+    # One record at a time, one flat tuple per kept row, each decoded object dropped at
+    # once: holding a block's objects costs more in page faults than the parsing itself.
+    # Every statement here runs once per record, so the common case is kept to a few
+    # C-level calls; the rare cases go to helpers.
     rows: list[tuple] = []
     rejected: dict[str, list] = {name: [] for name in REJECT_SCHEMA}
     loads, dumps, sort_keys, key_of = (
         orjson.loads, orjson.dumps, orjson.OPT_SORT_KEYS, xxh3_128_hexdigest,
     )  # fmt: skip
-    kinds = tuple(OPTIONAL_FIELDS.values())
+    # Field type combinations already seen to be sound. Integers are range-checked per
+    # column after the loop (_check_int_ranges), so they can be cached here too.
     sound_types: set[tuple[type, ...]] = set()
-    typed = _TYPED_COUNT
+    typed, names = _TYPED_COUNT, _FIELD_NAMES
     for position, raw in zip(positions, raws, strict=True):
         try:
             obj = loads(raw)
@@ -154,40 +170,60 @@ def _parse_records(positions: list[int], raws: list[bytes]) -> ParsedBlock:
             problem: str | None = f"not valid JSON: {error}"
         else:
             # The common case in one expression; _envelope_error explains the others.
-            sound = (
+            if (
                 type(obj) is dict
                 and type(event_type := obj.get("event_type")) is str
-                and event_type.strip()
+                and event_type
+                and not event_type.isspace()  # str.strip() strips exactly these characters
                 and type(event_date := obj.get("event_date")) is str
                 and type(account_id := obj.get("account_id")) is int
                 and INT64_MIN <= account_id <= INT64_MAX
-            )
-            problem = None if sound else _envelope_error(obj)
-        if problem is not None:
-            rejected["position"].append(position)
-            rejected["raw"].append(raw.decode("utf-8", errors="replace"))
-            rejected["error"].append(problem)
-            continue
-        values = list(map(obj.get, _FIELD_NAMES))
-        types = tuple(map(type, values))
-        wrong: list[str] | None = None
-        if types not in sound_types:
-            for index, (kind, value) in enumerate(zip(kinds, values, strict=True)):
-                if not _type_ok(kind, value):
-                    wrong = [*wrong, _FIELD_NAMES[index]] if wrong else [_FIELD_NAMES[index]]
-                    values[index] = None
-            if wrong is None and int not in types:
-                sound_types.add(types)  # Integers are range-checked every time.
-        rows.append(
-            (position, key_of(dumps(obj, option=sort_keys)), event_type, event_date, account_id,
-             *values[:typed], wrong, raw)
-        )  # fmt: skip
+            ):
+                values = tuple(map(obj.get, names))
+                wrong: list[str] | None = None
+                if (types := tuple(map(type, values))) not in sound_types:
+                    values, wrong = _null_wrong(values)
+                    if wrong is None:
+                        sound_types.add(types)
+                rows.append(
+                    (position, key_of(dumps(obj, option=sort_keys)), event_type, event_date,
+                     account_id, *values[:typed], wrong, raw)
+                )  # fmt: skip
+                continue
+            problem = _envelope_error(obj)
+        rejected["position"].append(position)
+        rejected["raw"].append(raw.decode("utf-8", errors="replace"))
+        rejected["error"].append(problem)
     columns = list(zip(*rows, strict=True)) if rows else [()] * len(_ROW_COLUMNS)
-    data: dict[str, object] = dict(zip(_ROW_COLUMNS, columns, strict=True))
+    data: dict[str, Sequence] = dict(zip(_ROW_COLUMNS, columns, strict=True))
+    _check_int_ranges(data)
     data["record"] = pl.Series(columns[-1], dtype=pl.Binary).cast(pl.String)
     frame = pl.DataFrame(data, schema=KEPT_SCHEMA)
     rejects = pl.DataFrame(rejected, schema=REJECT_SCHEMA)
     return _check_dates(frame, rejects)
+
+
+def _check_int_ranges(data: dict[str, Sequence]) -> None:
+    """NULL the integers beyond 64 bits, naming their field in `type_errors` (in place).
+
+    Checked per column, in C, rather than per record: orjson decodes integers up to
+    2**64 - 1, so a sound-looking type combination can still hold one that does not fit.
+    """
+    for name in _INT_FIELDS:
+        column = data[name]
+        # filter(None, ...) drops NULLs (and zeros, which fit): the scan stays in C.
+        if (
+            min(filter(None, column), default=0) >= INT64_MIN
+            and max(filter(None, column), default=0) <= INT64_MAX
+        ):
+            continue
+        values, errors = list(column), list(data["type_errors"])
+        for row, value in enumerate(values):
+            if value is not None and not INT64_MIN <= value <= INT64_MAX:
+                values[row] = None
+                wrong = {*(errors[row] or ()), name}
+                errors[row] = [field for field in _FIELD_NAMES if field in wrong]
+        data[name], data["type_errors"] = values, errors
 
 
 def _check_dates(frame: pl.DataFrame, rejects: pl.DataFrame) -> ParsedBlock:
@@ -221,11 +257,11 @@ def parse_block(block: LineBlock | ElementBlock) -> ParsedBlock:
     """Split a block into records (skipping blank lines) and parse them."""
     if isinstance(block, ElementBlock):
         return parse_records(block.positions, block.raws)
-    positions: list[int] = []
-    raws: list[bytes] = []
-    for offset, line in enumerate(block.data.split(b"\n")):
-        stripped = line.strip()
-        if stripped:
-            positions.append(block.first_line + offset)
-            raws.append(stripped)
-    return parse_records(positions, raws)
+    lines = block.data.split(b"\n")
+    if lines and not lines[-1]:
+        lines.pop()  # The newline that ends the last line starts no record.
+    stripped = list(map(bytes.strip, lines))
+    if all(stripped):  # No blank line: positions are consecutive (the common case, in C).
+        return parse_records(range(block.first_line, block.first_line + len(lines)), stripped)
+    kept = [(block.first_line + offset, raw) for offset, raw in enumerate(stripped) if raw]
+    return parse_records([position for position, _ in kept], [raw for _, raw in kept])

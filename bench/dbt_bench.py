@@ -1,0 +1,102 @@
+"""dbt benchmark: a full build from bronze, then a nightly incremental run that adds one day.
+
+    .venv/bin/python bench/dbt_bench.py [--events 10000000] [--days 30] [--seed 5]
+
+Generates `--events` events over `--days` + 1 days (cached under bench/out/), ingests the
+first `--days` days, and times `dbt build` (models and tests) as `hookhouse run` invokes it;
+then lands the last day's dump and times the incremental build. The ratio
+incremental / full says whether a nightly run costs in proportion to new data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+OUT = REPO / "bench" / "out"
+sys.path.insert(0, str(REPO))
+
+from orchestration.dbt_days import dbt_build_args, plan_build, record_watermark  # noqa: E402
+from orchestration.ingest import ingest  # noqa: E402
+from orchestration.paths import DataHome  # noqa: E402
+
+
+def dumps(events: int, days: int, seed: int) -> Path:
+    target = OUT / f"dbt-dumps-{events}-{days}d-seed{seed}"
+    if not target.exists():
+        from orchestration.generate import generate_dumps
+
+        partial = target.with_name(target.name + ".partial")
+        shutil.rmtree(partial, ignore_errors=True)
+        started = time.perf_counter()
+        report = generate_dumps(partial, events, seed, days=days)
+        print(f"generated: {report.summary()} ({time.perf_counter() - started:.0f}s)")
+        partial.rename(target)
+    return target
+
+
+def dbt_build(home: DataHome, *, full_refresh: bool = False) -> tuple[float, int]:
+    """Time one `dbt build` as the Dagster asset runs it; returns (seconds, event days)."""
+    plan = plan_build(home, full_refresh=full_refresh)
+    env = {**os.environ, "HOOKHOUSE_HOME": str(home.root), "DBT_PROFILES_DIR": str(REPO)}
+    dbt = str(Path(sys.executable).with_name("dbt"))
+    started = time.perf_counter()
+    completed = subprocess.run(
+        [dbt, *dbt_build_args(plan), "--quiet"], cwd=REPO, env=env, check=False,
+        capture_output=True, text=True,
+    )  # fmt: skip
+    seconds = time.perf_counter() - started
+    if completed.returncode != 0:
+        sys.exit(f"dbt build failed:\n{completed.stdout[-3000:]}\n{completed.stderr[-2000:]}")
+    record_watermark(home, plan)
+    return seconds, len(plan.event_days)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=10_000_000)
+    parser.add_argument("--days", type=int, default=30)
+    parser.add_argument("--seed", type=int, default=5)
+    args = parser.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    source = dumps(args.events, args.days + 1, args.seed)
+    nights = sorted(p for p in source.iterdir() if p.is_dir())
+    home = DataHome(OUT / "dbt-home")
+    shutil.rmtree(home.root, ignore_errors=True)
+    home.landing.mkdir(parents=True)
+    for night in nights[: args.days]:
+        os.symlink(night, home.landing / night.name)
+    started = time.perf_counter()
+    first = ingest(home)
+    ingest_seconds = time.perf_counter() - started
+    full_seconds, full_days = dbt_build(home)
+    for night in nights[args.days :]:
+        os.symlink(night, home.landing / night.name)
+    started = time.perf_counter()
+    second = ingest(home)
+    nightly_ingest = time.perf_counter() - started
+    incremental_seconds, incremental_days = dbt_build(home)
+    size = home.warehouse.stat().st_size
+    lines = [
+        f"events generated: {args.events} over {args.days + 1} days, seed {args.seed}",
+        f"ingest of {args.days} days: {first.kept} records kept in {ingest_seconds:.1f}s",
+        f"full dbt build ({full_days} event days): {full_seconds:.1f}s",
+        f"nightly ingest: {second.kept} records in {nightly_ingest:.1f}s",
+        f"nightly dbt build ({incremental_days} event days rebuilt): {incremental_seconds:.1f}s"
+        f" = {incremental_seconds / full_seconds:.0%} of the full build",
+        f"warehouse.duckdb: {size / 1e9:.2f} GB",
+    ]
+    text = "\n".join(lines)
+    print(text)
+    (OUT / f"dbt-{time.strftime('%Y%m%dT%H%M%S')}.md").write_text(text + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

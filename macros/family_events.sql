@@ -1,0 +1,41 @@
+{#- One fact table per event family (contract section 4): the envelope, the typed
+    event_data fields known for the family, and the whole event_data. Every
+    models/core/families/fct_<family>_events.sql is one call of this macro. -#}
+{% macro family_events(family) -%}
+with
+
+events as (
+    select * from {{ ref('hook_events') }}
+    where family = '{{ family }}'
+      and {{ hookhouse.event_day_filter() }}
+),
+
+final as (
+    select
+        event_id,
+        account_id,
+        list_id,
+        profile_id,
+        recipient,
+        event_type,
+        channel,
+        role,
+        sets_status,
+        is_test,
+        {%- for field in hookhouse.family_fields(family) %}
+        {{ field }},
+        {%- endfor %}
+        {%- for field in hookhouse.family_extra_fields(family) %}
+        {{ hookhouse.json_typed('event_data', field.path, field.type) }} as {{ field.name }},
+        {%- endfor %}
+        subscription_resource_id,
+        subscription_channel,
+        subscription_status,
+        event_data,
+        event_at,
+        event_day
+    from events
+)
+
+select * from final
+{%- endmacro %}

@@ -1,0 +1,83 @@
+{#- Engine-specific SQL, dispatched: DuckDB here, Spark as the portable default. JSON access:
+    DuckDB's JSON functions here, Spark's
+    get_json_object / from_json as the portable default. Paths are JSONPath ('$.a.b'). -#}
+
+{% macro json_text(json, path) -%}
+    {{ return(adapter.dispatch('json_text', 'hookhouse')(json, path)) }}
+{%- endmacro %}
+{% macro duckdb__json_text(json, path) -%}
+    json_extract_string({{ json }}, '{{ path }}')
+{%- endmacro %}
+{% macro default__json_text(json, path) -%}
+    get_json_object({{ json }}, '{{ path }}')
+{%- endmacro %}
+
+{#- A JSON value (object or array) as JSON text. -#}
+{% macro json_value(json, path) -%}
+    {{ return(adapter.dispatch('json_value', 'hookhouse')(json, path)) }}
+{%- endmacro %}
+{% macro duckdb__json_value(json, path) -%}
+    json_extract({{ json }}, '{{ path }}')
+{%- endmacro %}
+{% macro default__json_value(json, path) -%}
+    get_json_object({{ json }}, '{{ path }}')
+{%- endmacro %}
+
+{#- A typed scalar: NULL when absent or not convertible (never a failed build). -#}
+{% macro json_typed(json, path, type) -%}
+    {{ hookhouse.try_cast(hookhouse.json_text(json, path), type) }}
+{%- endmacro %}
+
+{% macro try_cast(expression, type) -%}
+    {{ return(adapter.dispatch('try_cast', 'hookhouse')(expression, type)) }}
+{%- endmacro %}
+{% macro duckdb__try_cast(expression, type) -%}
+    try_cast({{ expression }} as {{ type }})
+{%- endmacro %}
+{% macro default__try_cast(expression, type) -%}
+    {#- Spark and most engines: a failed cast is NULL with ANSI mode off. -#}
+    cast({{ expression }} as {{ type }})
+{%- endmacro %}
+
+{#- The engine's JSON column type, for contracts. -#}
+{% macro type_json() -%}
+    {{ return(adapter.dispatch('type_json', 'hookhouse')()) }}
+{%- endmacro %}
+{% macro duckdb__type_json() -%}json{%- endmacro %}
+{% macro default__type_json() -%}string{%- endmacro %}
+
+{#- A FROM-clause fragment that turns each element of a JSON array column into a row,
+    exposing it as `element` (JSON text). Rows whose array is NULL or empty drop out. -#}
+{% macro unnest_json_array(json_column) -%}
+    {{ return(adapter.dispatch('unnest_json_array', 'hookhouse')(json_column)) }}
+{%- endmacro %}
+{% macro duckdb__unnest_json_array(json_column) -%}
+    cross join unnest(json_extract({{ json_column }}, '$[*]')) as elements(element)
+{%- endmacro %}
+{% macro default__unnest_json_array(json_column) -%}
+    lateral view explode(from_json({{ json_column }}, 'array<string>')) elements as element
+{%- endmacro %}
+
+{#- A timestamp with time zone as a plain TIMESTAMP in UTC, whatever the session's zone:
+    every hookhouse timestamp from staging on is UTC without a zone. -#}
+{% macro utc_timestamp(expression) -%}
+    {{ return(adapter.dispatch('utc_timestamp', 'hookhouse')(expression)) }}
+{%- endmacro %}
+{% macro duckdb__utc_timestamp(expression) -%}
+    timezone('UTC', {{ expression }})
+{%- endmacro %}
+{% macro default__utc_timestamp(expression) -%}
+    cast({{ expression }} as timestamp)
+{%- endmacro %}
+
+{#- A FROM-clause fragment: one row per day from start_day to end_day (DATE columns of the
+    relation it follows), exposed as `day`. -#}
+{% macro day_series(start_day, end_day) -%}
+    {{ return(adapter.dispatch('day_series', 'hookhouse')(start_day, end_day)) }}
+{%- endmacro %}
+{% macro duckdb__day_series(start_day, end_day) -%}
+    cross join unnest(generate_series({{ start_day }}, {{ end_day }}, interval 1 day)) as days(day)
+{%- endmacro %}
+{% macro default__day_series(start_day, end_day) -%}
+    lateral view explode(sequence({{ start_day }}, {{ end_day }}, interval 1 day)) days as day
+{%- endmacro %}

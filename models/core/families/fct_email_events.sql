@@ -1,0 +1,1 @@
+{{ hookhouse.family_events('email') }}

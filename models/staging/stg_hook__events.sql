@@ -1,0 +1,78 @@
+{#- Typed, de-duplicated hook events: one row per distinct event (event_key), the catalog
+    joined, the known event_data fields extracted, and the first subscription element
+    flattened. A view: consumers filter it by event_day, which reaches bronze's partitions. -#}
+with
+
+bronze as (
+    select * from {{ source('bronze', 'hook_events') }}
+),
+
+catalog as (
+    select * from {{ ref('event_catalog') }}
+),
+
+deliveries as (
+    select
+        bronze.*,
+        row_number() over (
+            partition by event_day, event_key
+            order by batch_id, source_file, position
+        ) as delivery_rank,
+        count(*) over (partition by event_day, event_key) as deliveries
+    from bronze
+),
+
+events as (
+    -- An event's key fixes its event_date, so every delivery of it is on the same day.
+    select * from deliveries where delivery_rank = 1
+),
+
+typed as (
+    select
+        events.event_key as event_id,
+        events.event_type,
+        {{ hookhouse.utc_timestamp("events.event_at") }} as event_at,
+        events.event_day,
+        events.account_id,
+        events.list_id,
+        events.profile_id,
+        events._xxh as xxh,
+        events._md5 as md5,
+        coalesce(events.profile_id, events._xxh) as recipient,
+        coalesce(events.is_test, false) as is_test,
+        events.is_static,
+        events.sends_trying_num,
+        events.subscription_hash_id,
+        {%- for field in hookhouse.event_data_fields() %}
+        {{ hookhouse.json_typed('events.record', '$.event_data.' ~ field.path[2:], field.type) }} as {{ field.name }},
+        {%- endfor %}
+        {{ hookhouse.json_typed('events.record', '$.subscription[0].resource_id', 'bigint') }} as subscription_resource_id,
+        {{ hookhouse.json_text('events.record', '$.subscription[0].channel') }} as subscription_channel,
+        lower({{ hookhouse.json_text('events.record', '$.subscription[0].status') }}) as subscription_status,
+        {{ hookhouse.json_text('events.record', '$.subscription[0].email') }} as subscription_email,
+        {{ hookhouse.json_text('events.record', '$.subscription[0].phone') }} as subscription_phone,
+        {{ hookhouse.json_value('events.record', '$.event_data') }} as event_data,
+        {{ hookhouse.json_value('events.record', '$.custom_data') }} as custom_data,
+        {{ hookhouse.json_value('events.record', '$.subscription') }} as subscription,
+        events.type_errors,
+        events.deliveries,
+        events.source_file,
+        events.position,
+        events.batch_id,
+        events.ingested_at
+    from events
+),
+
+final as (
+    select
+        typed.*,
+        coalesce(catalog.family, 'unknown') as family,
+        catalog.channel,
+        coalesce(catalog.role, 'none') as role,
+        catalog.sets_status,
+        catalog.event_type is not null as is_cataloged
+    from typed
+    left join catalog on typed.event_type = catalog.event_type
+)
+
+select * from final
