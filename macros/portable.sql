@@ -81,3 +81,43 @@
 {% macro default__day_series(start_day, end_day) -%}
     lateral view explode(sequence({{ start_day }}, {{ end_day }}, interval 1 day)) days as day
 {%- endmacro %}
+
+{#- Parse a hook record once into a typed struct: `event_data` with the known fields of
+    event_data_fields(), and `subscription` as a list of typed elements. A value of another
+    type, or an absent key, is NULL (never a failed build). Parsing once matters: each
+    separate JSON path extraction parses the whole record again (10x slower measured). -#}
+{% macro parse_record(json) -%}
+    {{ return(adapter.dispatch('parse_record', 'hookhouse')(json)) }}
+{%- endmacro %}
+
+{% macro duckdb__parse_record(json) -%}
+    {%- set event_data = {} -%}
+    {%- for field in hookhouse.event_data_fields() -%}
+        {%- do event_data.update({field.name: field.type | upper}) -%}
+    {%- endfor -%}
+    {%- set structure = {
+        'event_data': event_data,
+        'subscription': [hookhouse.subscription_element_fields()],
+    } -%}
+    json_transform({{ json }}, '{{ tojson(structure) }}')
+{%- endmacro %}
+
+{% macro default__parse_record(json) -%}
+    {%- set spark_types = {'varchar': 'string', 'bigint': 'bigint', 'double': 'double', 'boolean': 'boolean'} -%}
+    {%- set event_data = [] -%}
+    {%- for field in hookhouse.event_data_fields() -%}
+        {%- do event_data.append(field.name ~ ':' ~ spark_types[field.type]) -%}
+    {%- endfor -%}
+    {%- set element = [] -%}
+    {%- for name, type in hookhouse.subscription_element_fields().items() -%}
+        {%- do element.append(name ~ ':' ~ spark_types[type | lower]) -%}
+    {%- endfor -%}
+    from_json({{ json }}, 'struct<event_data:struct<{{ event_data | join(",") }}>,subscription:array<struct<{{ element | join(",") }}>>>')
+{%- endmacro %}
+
+{#- The first element of an array (lists are 1-based in DuckDB, 0-based in Spark). -#}
+{% macro first_element(array) -%}
+    {{ return(adapter.dispatch('first_element', 'hookhouse')(array)) }}
+{%- endmacro %}
+{% macro duckdb__first_element(array) -%}{{ array }}[1]{%- endmacro %}
+{% macro default__first_element(array) -%}{{ array }}[0]{%- endmacro %}

@@ -6,7 +6,8 @@
     unsubscribed, confirmsub subscribed, ...), otherwise the `status` of the event's
     `subscription` element: the status observed at that time. The subscription is keyed by
     (account_id, recipient, resource_id, channel), taken from the `subscription` element, or
-    from event_data.resource_id and the event's channel where the array is absent. -#}
+    from event_data.resource_id and the event's channel (the event type's, else
+    event_data.channel) where the array is absent. -#}
 with
 
 catalog as (
@@ -22,7 +23,11 @@ events as (
         hook_events.account_id,
         hook_events.recipient,
         hook_events.is_test,
-        hook_events.channel,
+        -- An event without a subscription array names its subscription by
+        -- event_data.resource_id and its channel: the event type's, else event_data.channel.
+        coalesce(
+            hook_events.channel, {{ hookhouse.json_text('hook_events.event_data', '$.channel') }}
+        ) as channel,
         hook_events.resource_id,
         catalog.sets_status,
         hook_events.subscription

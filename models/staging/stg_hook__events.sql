@@ -24,7 +24,11 @@ deliveries as (
 
 events as (
     -- An event's key fixes its event_date, so every delivery of it is on the same day.
-    select * from deliveries where delivery_rank = 1
+    select
+        deliveries.*,
+        {{ hookhouse.parse_record('deliveries.record') }} as parsed
+    from deliveries
+    where delivery_rank = 1
 ),
 
 typed as (
@@ -44,13 +48,14 @@ typed as (
         events.sends_trying_num,
         events.subscription_hash_id,
         {%- for field in hookhouse.event_data_fields() %}
-        {{ hookhouse.json_typed('events.record', '$.event_data.' ~ field.path[2:], field.type) }} as {{ field.name }},
+        events.parsed.event_data.{{ field.name }} as {{ field.name }},
         {%- endfor %}
-        {{ hookhouse.json_typed('events.record', '$.subscription[0].resource_id', 'bigint') }} as subscription_resource_id,
-        {{ hookhouse.json_text('events.record', '$.subscription[0].channel') }} as subscription_channel,
-        lower({{ hookhouse.json_text('events.record', '$.subscription[0].status') }}) as subscription_status,
-        {{ hookhouse.json_text('events.record', '$.subscription[0].email') }} as subscription_email,
-        {{ hookhouse.json_text('events.record', '$.subscription[0].phone') }} as subscription_phone,
+        {%- set element = hookhouse.first_element('events.parsed.subscription') %}
+        {{ element }}.resource_id as subscription_resource_id,
+        {{ element }}.channel as subscription_channel,
+        lower({{ element }}.status) as subscription_status,
+        {{ element }}.email as subscription_email,
+        {{ element }}.phone as subscription_phone,
         {{ hookhouse.json_value('events.record', '$.event_data') }} as event_data,
         {{ hookhouse.json_value('events.record', '$.custom_data') }} as custom_data,
         {{ hookhouse.json_value('events.record', '$.subscription') }} as subscription,
