@@ -12,6 +12,10 @@ process it started). The engines:
 - duckdb: `COPY (SELECT * FROM read_ndjson(...)) TO ... (FORMAT parquet)`, the reference.
 - pandas: `pandas.read_json(..., lines=True)`, the naive baseline (no Parquet writing).
 
+The dump has duplicates and late events but, by default, no malformed record: DuckDB's
+reader and pandas stop at the first one (hookhouse rejects it and goes on), so a dirty
+dump (--malformed-rate 0.001) compares nothing.
+
 With --memory-gb N, it also ingests a dump of about N GB (the first dump repeated) to
 show that memory stays bounded whatever the file size.
 """
@@ -66,18 +70,18 @@ print(RESULT_MARK, seconds, own, workers, DETAIL, sep="\\t")
 """
 
 
-def build_dump(size_bytes: int, seed: int) -> Path:
+def build_dump(size_bytes: int, seed: int, malformed_rate: float) -> Path:
     """An NDJSON dump of about size_bytes from the generator (made once, then reused)."""
-    dump = OUT / f"dump-{size_bytes // 10**6}MB-seed{seed}.ndjson"
+    dump = OUT / f"dump-{size_bytes // 10**6}MB-seed{seed}-malformed{malformed_rate}.ndjson"
     if dump.exists():
         return dump
     from orchestration.generate import generate_dumps
 
     generated = OUT / "generated"
     shutil.rmtree(generated, ignore_errors=True)
-    events = max(10_000, size_bytes // 760)  # ~760 bytes per generated event
+    events = max(10_000, size_bytes // 708)  # ~708 bytes per generated NDJSON event
     started = time.perf_counter()
-    report = generate_dumps(generated, events, seed, layout="ndjson")
+    report = generate_dumps(generated, events, seed, layout="ndjson", malformed_rate=malformed_rate)
     print(f"generated {report.events} events in {time.perf_counter() - started:.1f}s")
     partial = dump.with_suffix(".partial")
     with partial.open("wb") as out:
@@ -161,10 +165,16 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--memory-gb", type=float, default=0.0, help="also ingest an N GB dump")
     parser.add_argument("--skip-pandas", action="store_true")
+    parser.add_argument(
+        "--malformed-rate",
+        type=float,
+        default=0.0,
+        help="malformed records in the dump (default 0: pandas and DuckDB stop at the first)",
+    )
     parser.add_argument("--engines", default="", help="comma-separated subset to run")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
-    dump = build_dump(int(args.size_gb * 1e9), args.seed)
+    dump = build_dump(int(args.size_gb * 1e9), args.seed, args.malformed_rate)
     names = [n for n in (args.engines.split(",") if args.engines else ENGINES) if n]
     if args.skip_pandas:
         names = [n for n in names if n != "pandas"]

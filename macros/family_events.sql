@@ -7,7 +7,7 @@ with
 events as (
     select * from {{ ref('hook_events') }}
     where family = '{{ family }}'
-      and {{ hookhouse.event_day_filter() }}
+      and {{ hookhouse.new_events_filter() }}
 ),
 
 final as (
@@ -32,10 +32,13 @@ final as (
         subscription_channel,
         subscription_status,
         event_data,
+        batch_id,
         event_at,
         event_day
     from events
 )
 
+-- Stored in day order: a run that rebuilds a few days then reads only their row groups.
 select * from final
+order by event_day, event_at
 {%- endmacro %}

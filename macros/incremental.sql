@@ -1,24 +1,34 @@
-{#- Which UTC event days an incremental run rebuilds.
+{#- What an incremental run adds: the events it has not seen.
 
-    `hookhouse run` passes `event_days`: exactly the days that received new events in this
-    run's ingest, however late they came, or 'none' when no event is new. Without it (a plain `dbt build`), the newest
-    `lookback_days` days already in the table are rebuilt: events arriving up to that many
-    days late are picked up; older ones need their day named in `event_days` (a backfill).
-    A full refresh rebuilds every day. Days are rebuilt whole (delete+insert by event_day),
-    so an incremental run and a full rebuild give the same rows. `latest_in_this` is the
-    expression of the newest day already in the model, for models without `column`. -#}
-{% macro event_day_filter(column='event_day', latest_in_this=none) -%}
+    Events are immutable and keyed by their content, so the core tables only ever gain rows.
+    Every core row carries the ingest batch that first delivered its event (`batch_id`);
+    a model's newest batch is its watermark, and a run adds the events first delivered in a
+    later batch, however late their event day. Re-running after a failure picks up exactly
+    what is missing, and a full rebuild gives the same rows.
+
+    To read little, the scan is also limited to UTC event days (bronze's partitions): the
+    days `hookhouse run` names (HOOKHOUSE_EVENT_DAYS, or the `event_days` var; 'none' when
+    no event is new); without them (a plain `dbt build`), the newest `lookback_days` days
+    already in the model: events arriving later than that are then not picked up until a
+    run names their day, as `hookhouse run` always does. -#}
+{% macro new_events_filter(batch_column='batch_id', day_column='event_day') -%}
     {%- if is_incremental() -%}
-        {%- set days = var('event_days', []) -%}
-        {%- if days == 'none' or days | length > 0 -%}
-            {{ hookhouse.rebuilt_days_condition(column) }}
-        {%- else -%}
-            {{ column }} >= (
-                select {{ dbt.dateadd('day', -1 * var('lookback_days') | int, latest_in_this or 'max(event_day)') }}
-                from {{ this }}
-            )
-        {%- endif -%}
+        {{ batch_column }} > (select coalesce(max(batch_id), '') from {{ this }})
+        and {{ hookhouse.scan_days_filter(day_column) }}
     {%- else -%}
         1 = 1
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The event days an incremental run reads (see new_events_filter). -#}
+{% macro scan_days_filter(column='event_day', latest_in_this='max(event_day)') -%}
+    {%- set days = hookhouse.rebuilt_days() -%}
+    {%- if days == 'none' or days | length > 0 -%}
+        {{ hookhouse.rebuilt_days_condition(column) }}
+    {%- else -%}
+        {{ column }} >= (
+            select {{ dbt.dateadd('day', -1 * var('lookback_days') | int, latest_in_this) }}
+            from {{ this }}
+        )
     {%- endif -%}
 {%- endmacro %}

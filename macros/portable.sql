@@ -121,3 +121,22 @@
 {%- endmacro %}
 {% macro duckdb__first_element(array) -%}{{ array }}[1]{%- endmacro %}
 {% macro default__first_element(array) -%}{{ array }}[0]{%- endmacro %}
+
+{#- Several JSON values of a record in one parse, as a list of JSON texts (one per path);
+    take each with list_item(list, i). -#}
+{% macro json_values(json, paths) -%}
+    {{ return(adapter.dispatch('json_values', 'hookhouse')(json, paths)) }}
+{%- endmacro %}
+{% macro duckdb__json_values(json, paths) -%}
+    json_extract({{ json }}, [{% for path in paths %}'{{ path }}'{% if not loop.last %}, {% endif %}{% endfor %}])
+{%- endmacro %}
+{% macro default__json_values(json, paths) -%}
+    array({% for path in paths %}get_json_object({{ json }}, '{{ path }}'){% if not loop.last %}, {% endif %}{% endfor %})
+{%- endmacro %}
+
+{#- Element `index` (0-based) of a list. -#}
+{% macro list_item(list, index) -%}
+    {{ return(adapter.dispatch('list_item', 'hookhouse')(list, index)) }}
+{%- endmacro %}
+{% macro duckdb__list_item(list, index) -%}{{ list }}[{{ index + 1 }}]{%- endmacro %}
+{% macro default__list_item(list, index) -%}{{ list }}[{{ index }}]{%- endmacro %}

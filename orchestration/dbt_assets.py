@@ -11,7 +11,13 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 from pydantic import Field
 
-from orchestration.dbt_days import dbt_build_args, plan_build, record_watermark
+from orchestration.dbt_days import (
+    EVENT_DAYS_ENV,
+    dbt_build_args,
+    event_days_env,
+    plan_build,
+    record_watermark,
+)
 from orchestration.paths import REPO_ROOT
 from orchestration.resources import DataHomeResource
 
@@ -82,8 +88,11 @@ def dbt_models(
 ) -> Iterator[Any]:
     """Build and test every dbt model; incremental models rebuild the days bronze received."""
     home = data_home.home()
-    os.environ["HOOKHOUSE_HOME"] = str(home.root)
     plan = plan_build(home, full_refresh=config.full_refresh)
+    # dbt runs in a child process and reads these; the run is the warehouse's only writer.
+    os.environ["HOOKHOUSE_HOME"] = str(home.root)
+    os.environ.pop(EVENT_DAYS_ENV, None)
+    os.environ.update(event_days_env(plan))
     context.log.info(
         f"dbt: rebuilding {len(plan.event_days)} event days"
         + (f" ({plan.event_days[0]} to {plan.event_days[-1]})" if plan.event_days else "")

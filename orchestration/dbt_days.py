@@ -2,7 +2,7 @@
 
 The warehouse records the newest bronze batch it has been built from (`hookhouse.build_state`).
 Every bronze batch after it brought events for some days; those days, however old, are the
-ones an incremental run rebuilds (`--vars {event_days: [...]}`, see macros/incremental.sql).
+ones an incremental run rebuilds (HOOKHOUSE_EVENT_DAYS, see macros/incremental.sql).
 A run with no new batch rebuilds no day. Pure functions first; the two that touch files last.
 """
 
@@ -34,19 +34,23 @@ class BuildPlan:
         return bool(self.event_days)
 
 
-def dbt_vars(plan: BuildPlan, extra: dict[str, object] | None = None) -> dict[str, object]:
-    """The --vars of the build: the exact days, or the no-day marker (none on a full refresh)."""
-    variables = dict(extra or {})
-    if not plan.full_refresh:
-        days = [day.isoformat() for day in plan.event_days]
-        variables["event_days"] = days if days else NO_DAYS
-    return variables
+EVENT_DAYS_ENV = "HOOKHOUSE_EVENT_DAYS"
+"""How the days reach dbt (macros/tests/get_where_subquery.sql): an environment variable,
+because a change of --vars makes dbt parse the whole project again."""
+
+
+def event_days_env(plan: BuildPlan) -> dict[str, str]:
+    """The environment that names the days to rebuild; empty on a full refresh."""
+    if plan.full_refresh:
+        return {}
+    days = ",".join(day.isoformat() for day in plan.event_days)
+    return {EVENT_DAYS_ENV: days or NO_DAYS}
 
 
 def dbt_build_args(plan: BuildPlan, extra_vars: dict[str, object] | None = None) -> list[str]:
-    """`dbt build` arguments for a plan."""
+    """`dbt build` arguments for a plan (the days travel in event_days_env)."""
     args = ["build"]
-    variables = dbt_vars(plan, extra_vars)
+    variables = dict(extra_vars or {})
     if variables:
         args += ["--vars", json.dumps(variables)]
     if plan.full_refresh:

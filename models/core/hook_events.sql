@@ -1,11 +1,12 @@
 {{ config(alias='hook_events') }}
 {#- Every kept, de-duplicated hook event, typed: the fact table all others derive from.
-    Incremental by UTC event day (see macros/incremental.sql). -#}
+    Incremental: a run adds the events first delivered in a batch it has not seen (see
+    macros/incremental.sql). -#}
 with
 
 events as (
     select * from {{ ref('stg_hook__events') }}
-    where {{ hookhouse.event_day_filter() }}
+    where {{ hookhouse.new_events_filter() }}
 ),
 
 final as (
@@ -63,7 +64,6 @@ final as (
         subscription,
         -- data quality and lineage
         type_errors,
-        deliveries,
         source_file,
         batch_id,
         ingested_at,
@@ -73,4 +73,6 @@ final as (
     from events
 )
 
+-- Stored in day order: a run that rebuilds a few days then reads only their row groups.
 select * from final
+order by event_day, event_at

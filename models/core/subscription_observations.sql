@@ -30,11 +30,12 @@ events as (
         ) as channel,
         hook_events.resource_id,
         catalog.sets_status,
-        hook_events.subscription
+        hook_events.subscription,
+        hook_events.batch_id
     from {{ ref('hook_events') }} as hook_events
     left join catalog on hook_events.event_type = catalog.event_type
     where hook_events.recipient is not null
-      and {{ hookhouse.event_day_filter('hook_events.event_day') }}
+      and {{ hookhouse.new_events_filter('hook_events.batch_id', 'hook_events.event_day') }}
 ),
 
 from_elements as (
@@ -47,6 +48,7 @@ from_elements as (
         events.recipient,
         events.is_test,
         events.sets_status,
+        events.batch_id,
         {{ hookhouse.json_typed('element', '$.resource_id', 'bigint') }} as resource_id,
         {{ hookhouse.json_text('element', '$.channel') }} as channel,
         lower({{ hookhouse.json_text('element', '$.status') }}) as observed_status
@@ -65,6 +67,7 @@ from_envelope as (
         recipient,
         is_test,
         sets_status,
+        batch_id,
         resource_id,
         channel,
         cast(null as varchar) as observed_status
@@ -94,6 +97,7 @@ final as (
         observed_status,
         event_type,
         is_test,
+        batch_id,
         event_at,
         event_day
     from unioned
@@ -102,4 +106,6 @@ final as (
       and channel is not null
 )
 
+-- Stored in day order: a run that rebuilds a few days then reads only their row groups.
 select * from final
+order by event_day, event_at

@@ -8,14 +8,15 @@
     on_schema_change='fail',
 ) }}
 {#- Incremental by subscription: a run recomputes, from all their observations, only the
-    subscriptions observed on the days it rebuilds (a late event can split any period). -#}
+    subscriptions observed in batches it has not seen (a late event can split any period).
+    `observed_through_batch` is each subscription's newest observing batch: the watermark. -#}
 with
 
 {% if is_incremental() -%}
 touched as (
     select distinct subscription_key
     from {{ ref('subscription_observations') }}
-    where {{ hookhouse.event_day_filter(latest_in_this='max(cast(valid_from as date))') }}
+    where batch_id > (select coalesce(max(observed_through_batch), '') from {{ this }})
 ),
 {%- endif %}
 
@@ -45,6 +46,7 @@ instants as (
 
 ordered as (
     select
+        max(batch_id) over (partition by subscription_key) as observed_through_batch,
         subscription_key,
         account_id,
         recipient,
@@ -74,7 +76,8 @@ periods as (
         event_at as valid_from,
         lead(event_at) over (partition by subscription_key order by event_at) as valid_to,
         event_type as source_event_type,
-        event_id as source_event_id
+        event_id as source_event_id,
+        observed_through_batch
     from period_starts
 ),
 
@@ -90,7 +93,8 @@ final as (
         valid_to,
         valid_to is null as is_current,
         source_event_type,
-        source_event_id
+        source_event_id,
+        observed_through_batch
     from periods
 )
 

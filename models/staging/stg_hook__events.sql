@@ -26,7 +26,8 @@ events as (
     -- An event's key fixes its event_date, so every delivery of it is on the same day.
     select
         deliveries.*,
-        {{ hookhouse.parse_record('deliveries.record') }} as parsed
+        {{ hookhouse.parse_record('deliveries.record') }} as parsed,
+        {{ hookhouse.json_values('deliveries.record', ['$.event_data', '$.custom_data', '$.subscription']) }} as payloads
     from deliveries
     where delivery_rank = 1
 ),
@@ -56,9 +57,9 @@ typed as (
         lower({{ element }}.status) as subscription_status,
         {{ element }}.email as subscription_email,
         {{ element }}.phone as subscription_phone,
-        {{ hookhouse.json_value('events.record', '$.event_data') }} as event_data,
-        {{ hookhouse.json_value('events.record', '$.custom_data') }} as custom_data,
-        {{ hookhouse.json_value('events.record', '$.subscription') }} as subscription,
+        {{ hookhouse.list_item('events.payloads', 0) }} as event_data,
+        {{ hookhouse.list_item('events.payloads', 1) }} as custom_data,
+        {{ hookhouse.list_item('events.payloads', 2) }} as subscription,
         events.type_errors,
         events.deliveries,
         events.source_file,
