@@ -35,7 +35,13 @@ def describe_success(result: dg.ExecuteInProcessResult, home: DataHome) -> str:
     return "\n".join(lines)
 
 
-SUMMARY_TABLES = ("core.hook_events", "marts.subscription_history", "marts.subscription_daily")
+SUMMARY_TABLES = (
+    "core.hook_events",
+    "marts.campaign_performance",
+    "marts.campaign_uplift",
+    "marts.subscription_history",
+    "marts.subscription_daily",
+)
 
 
 def warehouse_summary(home: DataHome) -> list[str]:

@@ -1,0 +1,96 @@
+{#- The campaign funnel of contract section 5, grouped by `dimensions`: one definition for
+    marts.campaign_performance (per campaign and channel) and marts.campaign_daily (per day
+    too). Counts count events; the unique columns count distinct recipients (profile_id,
+    else _xxh; events with neither count in the totals but in no unique column). -#}
+{% macro campaign_metrics(dimensions) -%}
+with
+
+events as (
+    {{ hookhouse.campaign_events() }}
+),
+
+counted as (
+    select
+        {{ dimensions | join(',\n        ') }},
+        count(case when role = 'send' then 1 end) as sent,
+        count(case when role = 'deliver' then 1 end) as delivered,
+        count(case when role = 'undeliver' then 1 end) as undelivered,
+        count(case when role = 'hard_bounce' then 1 end) as hard_bounces,
+        count(case when role = 'soft_bounce' then 1 end) as soft_bounces,
+        count(case when role = 'suppress' then 1 end) as suppressed,
+        count(case when role = 'open' then 1 end) as opens,
+        count(distinct case when role in ('open', 'unique_open') then recipient end) as unique_opens,
+        count(case when role = 'click' then 1 end) as clicks,
+        count(distinct case when role in ('click', 'unique_click') then recipient end) as unique_clicks,
+        count(distinct case when role = 'read' then recipient end) as reads,
+        count(distinct case when role = 'skim' then recipient end) as skims,
+        count(distinct case when role = 'glance' then recipient end) as glances,
+        count(distinct case when role = 'unsubscribe' then recipient end) as unsubscribes,
+        count(distinct case when role = 'complain' then recipient end) as complaints,
+        min(event_at) as first_event_at,
+        max(event_at) as last_event_at
+    from events
+    group by {{ dimensions | join(', ') }}
+),
+
+final as (
+    select
+        {{ dimensions | join(',\n        ') }},
+        sent,
+        delivered,
+        undelivered,
+        hard_bounces,
+        soft_bounces,
+        suppressed,
+        opens,
+        unique_opens,
+        clicks,
+        unique_clicks,
+        reads,
+        skims,
+        glances,
+        unsubscribes,
+        complaints,
+        {{ hookhouse.rate('delivered', 'sent') }} as delivery_rate,
+        {{ hookhouse.rate('unique_opens', 'delivered') }} as unique_open_rate,
+        {{ hookhouse.rate('unique_clicks', 'delivered') }} as unique_click_rate,
+        {{ hookhouse.rate('unique_clicks', 'unique_opens') }} as click_to_open_rate,
+        {{ hookhouse.rate('hard_bounces', 'sent') }} as hard_bounce_rate,
+        {{ hookhouse.rate('unsubscribes', 'delivered') }} as unsubscribe_rate,
+        {{ hookhouse.rate('complaints', 'delivered') }} as complaint_rate,
+        first_event_at,
+        last_event_at
+    from counted
+)
+
+select * from final
+{%- endmacro %}
+
+{#- numerator / denominator as a DOUBLE (not dbt.type_float(), 4-byte on DuckDB); NULL when
+    the denominator is 0. -#}
+{% macro rate(numerator, denominator) -%}
+    case when {{ denominator }} = 0 then null
+        else cast({{ numerator }} as double) / {{ denominator }} end
+{%- endmacro %}
+
+{#- The events campaign marts count (contract section 5): in a campaign
+    (event_data.campaign_id), on one of the eight messaging channels, not from a test send;
+    core.hook_events already holds each event once. -#}
+{% macro campaign_events() -%}
+    select
+        account_id,
+        campaign_id,
+        channel,
+        role,
+        event_type,
+        recipient,
+        link_url,
+        event_at,
+        event_day
+    from {{ ref('hook_events') }}
+    where campaign_id is not null
+      and not is_test
+      and channel in (
+          'email', 'sms', 'push', 'telegram_bot', 'telegram_group', 'whatsapp', 'viber', 'notify'
+      )
+{%- endmacro %}

@@ -1,0 +1,1 @@
+{{ hookhouse.campaign_metrics(['account_id', 'campaign_id', 'channel', 'event_day']) }}
