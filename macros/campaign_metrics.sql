@@ -3,6 +3,7 @@
     too). Counts count events; the unique columns count distinct recipients (profile_id,
     else _xxh; events with neither count in the totals but in no unique column). -#}
 {% macro campaign_metrics(dimensions) -%}
+{{ hookhouse.campaign_mart_config() }}
 with
 
 events as (
@@ -28,7 +29,8 @@ counted as (
         count(distinct case when role = 'unsubscribe' then recipient end) as unsubscribes,
         count(distinct case when role = 'complain' then recipient end) as complaints,
         min(event_at) as first_event_at,
-        max(event_at) as last_event_at
+        max(event_at) as last_event_at,
+        max(batch_id) as built_through_batch
     from events
     group by {{ dimensions | join(', ') }}
 ),
@@ -59,7 +61,8 @@ final as (
         {{ hookhouse.rate('unsubscribes', 'delivered') }} as unsubscribe_rate,
         {{ hookhouse.rate('complaints', 'delivered') }} as complaint_rate,
         first_event_at,
-        last_event_at
+        last_event_at,
+        built_through_batch
     from counted
 )
 
@@ -85,12 +88,37 @@ select * from final
         event_type,
         recipient,
         link_url,
+        batch_id,
         event_at,
         event_day
-    from {{ ref('hook_events') }}
+    from {{ ref('hook_events') }} as campaign_event
     where campaign_id is not null
       and not is_test
       and channel in (
           'email', 'sms', 'push', 'telegram_bot', 'telegram_group', 'whatsapp', 'viber', 'notify'
       )
+    {%- if is_incremental() %}
+      -- Recompute only the campaigns that gained events since this mart's last build.
+      and exists (
+          select 1
+          from {{ ref('hook_events') }} as new_event
+          where new_event.batch_id > (
+              select coalesce(max(built_through_batch), '') from {{ this }}
+          )
+            and new_event.account_id = campaign_event.account_id
+            and new_event.campaign_id = campaign_event.campaign_id
+      )
+    {%- endif %}
+{%- endmacro %}
+
+{#- Campaign marts are rebuilt campaign by campaign: a run replaces the rows of the
+    campaigns with new events (delete+insert on the campaign key), so its cost follows the
+    new data, and the result equals a full rebuild. -#}
+{% macro campaign_mart_config() -%}
+    {{ config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['account_id', 'campaign_id'],
+        on_schema_change='fail',
+    ) }}
 {%- endmacro %}

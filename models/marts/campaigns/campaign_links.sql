@@ -1,3 +1,4 @@
+{{ hookhouse.campaign_mart_config() }}
 {#- Clicks per link (contract section 5): click events on the URL, and distinct recipients
     with a click or unique-click event on it. Click events without a link_url are left out. -#}
 with
@@ -18,7 +19,8 @@ final as (
         channel,
         link_url,
         count(case when role = 'click' then 1 end) as clicks,
-        count(distinct recipient) as unique_clicks
+        count(distinct recipient) as unique_clicks,
+        max(batch_id) as built_through_batch
     from clicks
     group by account_id, campaign_id, channel, link_url
 )
