@@ -12,17 +12,6 @@
     get_json_object({{ json }}, '{{ path }}')
 {%- endmacro %}
 
-{#- A JSON value (object or array) as JSON text. -#}
-{% macro json_value(json, path) -%}
-    {{ return(adapter.dispatch('json_value', 'hookhouse')(json, path)) }}
-{%- endmacro %}
-{% macro duckdb__json_value(json, path) -%}
-    json_extract({{ json }}, '{{ path }}')
-{%- endmacro %}
-{% macro default__json_value(json, path) -%}
-    get_json_object({{ json }}, '{{ path }}')
-{%- endmacro %}
-
 {#- A typed scalar: NULL when absent or not convertible (never a failed build). -#}
 {% macro json_typed(json, path, type) -%}
     {{ hookhouse.try_cast(hookhouse.json_text(json, path), type) }}
@@ -38,13 +27,6 @@
     {#- Spark and most engines: a failed cast is NULL with ANSI mode off. -#}
     cast({{ expression }} as {{ type }})
 {%- endmacro %}
-
-{#- The engine's JSON column type, for contracts. -#}
-{% macro type_json() -%}
-    {{ return(adapter.dispatch('type_json', 'hookhouse')()) }}
-{%- endmacro %}
-{% macro duckdb__type_json() -%}json{%- endmacro %}
-{% macro default__type_json() -%}string{%- endmacro %}
 
 {#- A FROM-clause fragment that turns each element of a JSON array column into a row,
     exposing it as `element` (JSON text). Rows whose array is NULL or empty drop out. -#}

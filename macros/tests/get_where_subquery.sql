@@ -18,28 +18,3 @@
         {%- do return(relation) -%}
     {%- endif -%}
 {%- endmacro %}
-
-{#- The days to rebuild: the `event_days` var, else the HOOKHOUSE_EVENT_DAYS environment
-    variable (comma-separated dates, or `none`), which is how `hookhouse run` passes them:
-    unlike --vars, it does not make dbt parse the whole project again. -#}
-{% macro rebuilt_days() -%}
-    {%- set days = var('event_days', env_var('HOOKHOUSE_EVENT_DAYS', '')) -%}
-    {%- if days is string -%}
-        {%- set days = days.strip() -%}
-        {%- if days == 'none' -%}{{ return('none') }}{%- endif -%}
-        {%- set days = days.split(',') | map('trim') | reject('equalto', '') | list -%}
-    {%- endif -%}
-    {{ return(days) }}
-{%- endmacro %}
-
-{% macro rebuilt_days_condition(column='event_day') -%}
-    {%- set days = hookhouse.rebuilt_days() -%}
-    {%- if days == 'none' -%}
-        1 = 0
-    {%- elif days | length > 0 -%}
-        {%- if days is string -%}{%- set days = days.split(',') -%}{%- endif -%}
-        {{ column }} in ({% for day in days %}cast('{{ day | trim }}' as date){% if not loop.last %}, {% endif %}{% endfor %})
-    {%- else -%}
-        1 = 1
-    {%- endif -%}
-{%- endmacro %}
