@@ -155,3 +155,10 @@
     } -%}
     {{ return(by_family.get(family, [])) }}
 {%- endmacro %}
+
+{#- The domain of an email address: what follows the '@', trimmed and lower-cased (domains
+    are case-insensitive); NULL when there is no address, no '@' or nothing after it. The
+    address itself is personal data and stays in core; the domain is what marts may show. -#}
+{% macro email_domain(address) -%}
+    nullif(trim(lower({{ dbt.split_part(address, "'@'", 2) }})), '')
+{%- endmacro %}

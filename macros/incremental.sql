@@ -57,3 +57,38 @@
         1 = 1
     {%- endif -%}
 {%- endmacro %}
+
+{#- Day-grained models (intermediate.int_recipient_engagement_daily,
+    marts.deliverability_daily) rebuild whole UTC event days: a run recomputes every day that
+    received an event in a batch newer than the model's newest `built_through_batch`, and
+    replaces those days (delete+insert on event_day). Recomputing a day from all its events
+    gives what a full build gives, so a nightly run equals a rebuild; its cost follows the
+    days that received new events. The scan is limited as in new_events_filter: the days
+    `hookhouse run` names, else the newest `lookback_days` days already in the model. -#}
+{% macro new_event_days_filter(day_column='event_day') -%}
+    {%- if is_incremental() -%}
+        {{ hookhouse.scan_days_filter(day_column) }}
+        and {{ day_column }} in (
+            select new_event.event_day
+            from {{ ref('hook_events') }} as new_event
+            where new_event.batch_id > (
+                select coalesce(max(built_through_batch), '') from {{ this }}
+            )
+              and {{ hookhouse.scan_days_filter('new_event.event_day') }}
+        )
+    {%- else -%}
+        1 = 1
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The configuration of those day-grained models. The key is the day alone (a string, not a
+    list): dbt-duckdb then deletes `where event_day in (...)`, so rows with a NULL in another
+    column (a NULL recipient_domain) are replaced too. -#}
+{% macro rebuilt_by_day_config() -%}
+    {{ config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='event_day',
+        on_schema_change='fail',
+    ) }}
+{%- endmacro %}

@@ -41,6 +41,8 @@ SUMMARY_TABLES = (
     "marts.campaign_uplift",
     "marts.subscription_history",
     "marts.subscription_daily",
+    "marts.profile_engagement",
+    "marts.deliverability_daily",
 )
 
 

@@ -57,7 +57,7 @@ final as (
         subscription_status,
         subscription_email,
         subscription_phone,
-        lower({{ dbt.split_part('subscription_email', "'@'", 2) }}) as recipient_domain,
+        {{ hookhouse.email_domain('subscription_email') }} as recipient_domain,
         -- payloads
         event_data,
         custom_data,
