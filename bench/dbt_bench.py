@@ -1,16 +1,21 @@
 """dbt benchmark: a full build from bronze, then a nightly incremental run that adds one day.
 
-    .venv/bin/python bench/dbt_bench.py [--events 10000000] [--days 30] [--seed 5]
+    .venv/bin/python bench/dbt_bench.py [--events 10000000] [--days 30] [--seed 5] [--nightly-only]
 
 Generates `--events` events over `--days` + 1 days (cached under bench/out/), ingests the
 first `--days` days, and times `dbt build` (models and tests) as `hookhouse run` invokes it;
 then lands the last day's dump and times the incremental build. The ratio
 incremental / full says whether a nightly run costs in proportion to new data.
+
+The data home as the full build left it is kept (bench/out/dbt-home-full), so
+`--nightly-only` repeats just the nightly run from it, against the full build's recorded time.
+Each build prints its slowest dbt nodes (from target/run_results.json).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -46,6 +51,16 @@ def dumps(events: int, days: int, seed: int) -> Path:
     return target
 
 
+def slowest_nodes(count: int = 8) -> str:
+    """The slowest nodes of the last dbt invocation, as `name seconds` pairs."""
+    results = json.loads((REPO / "target" / "run_results.json").read_text())["results"]
+    timed = sorted(results, key=lambda result: result["execution_time"], reverse=True)
+    return ", ".join(
+        f"{result['unique_id'].split('.')[-1]} {result['execution_time']:.1f}s"
+        for result in timed[:count]
+    )
+
+
 def dbt_build(home: DataHome, *, full_refresh: bool = False) -> tuple[float, int]:
     """Time one `dbt build` as the Dagster asset runs it; returns (seconds, event days)."""
     plan = plan_build(home, full_refresh=full_refresh)
@@ -61,6 +76,7 @@ def dbt_build(home: DataHome, *, full_refresh: bool = False) -> tuple[float, int
     if completed.returncode != 0:
         sys.exit(f"dbt build failed:\n{completed.stdout[-3000:]}\n{completed.stderr[-2000:]}")
     record_watermark(home, plan)
+    print(f"  slowest: {slowest_nodes()}")
     return seconds, len(plan.event_days)
 
 
@@ -69,19 +85,35 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=10_000_000)
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument(
+        "--nightly-only", action="store_true",
+        help="repeat only the nightly run, from the data home the last full build left",
+    )  # fmt: skip
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     source = dumps(args.events, args.days + 1, args.seed)
     nights = sorted(p for p in source.iterdir() if p.is_dir())
     home = DataHome(OUT / "dbt-home")
+    kept = OUT / "dbt-home-full"
     shutil.rmtree(home.root, ignore_errors=True)
-    home.landing.mkdir(parents=True)
-    for night in nights[: args.days]:
-        os.symlink(night, home.landing / night.name)
-    started = time.perf_counter()
-    first = ingest(home)
-    ingest_seconds = time.perf_counter() - started
-    full_seconds, full_days = dbt_build(home)
+    if args.nightly_only:
+        shutil.copytree(kept, home.root, symlinks=True)
+        recorded = json.loads((kept / "bench.json").read_text())
+        first_kept, ingest_seconds = recorded["kept"], recorded["ingest_seconds"]
+        full_seconds, full_days = recorded["full_seconds"], recorded["full_days"]
+    else:
+        home.landing.mkdir(parents=True)
+        for night in nights[: args.days]:
+            os.symlink(night, home.landing / night.name)
+        started = time.perf_counter()
+        first_kept = ingest(home).kept
+        ingest_seconds = time.perf_counter() - started
+        full_seconds, full_days = dbt_build(home)
+        shutil.rmtree(kept, ignore_errors=True)
+        shutil.copytree(home.root, kept, symlinks=True)
+        recorded = {"kept": first_kept, "ingest_seconds": ingest_seconds}
+        recorded |= {"full_seconds": full_seconds, "full_days": full_days}
+        (kept / "bench.json").write_text(json.dumps(recorded))
     for night in nights[args.days :]:
         os.symlink(night, home.landing / night.name)
     started = time.perf_counter()
@@ -91,8 +123,9 @@ def main() -> int:
     size = home.warehouse.stat().st_size
     lines = [
         f"events generated: {args.events} over {args.days + 1} days, seed {args.seed}",
-        f"ingest of {args.days} days: {first.kept} records kept in {ingest_seconds:.1f}s",
-        f"full dbt build ({full_days} event days): {full_seconds:.1f}s",
+        f"ingest of {args.days} days: {first_kept} records kept in {ingest_seconds:.1f}s",
+        f"full dbt build ({full_days} event days): {full_seconds:.1f}s"
+        + (" (recorded)" if args.nightly_only else ""),
         f"nightly ingest: {second.kept} records in {nightly_ingest:.1f}s",
         f"nightly dbt build (new events of {incremental_days} event days): "
         f"{incremental_seconds:.1f}s = {incremental_seconds / full_seconds:.1%} of the full build",
