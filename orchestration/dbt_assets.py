@@ -27,7 +27,13 @@ DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
 if shutil.which("dbt") is None:  # dagster-dbt's own helpers look for `dbt` on PATH.
     os.environ["PATH"] = f"{Path(DBT_EXECUTABLE).parent}{os.pathsep}{os.environ.get('PATH', '')}"
 
-LAYER_GROUPS = {"staging": "staging", "core": "core", "marts": "marts", "reference": "staging"}
+LAYER_GROUPS = {
+    "staging": "staging",
+    "core": "core",
+    "intermediate": "core",
+    "marts": "marts",
+    "reference": "staging",
+}
 
 
 DBT_SOURCES = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests/dbt")

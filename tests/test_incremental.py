@@ -25,7 +25,7 @@ def run(home: DataHome, *, full_refresh: bool = False) -> None:
 def tables(connection: duckdb.DuckDBPyConnection, database: str) -> list[str]:
     rows = connection.execute(
         "select table_schema || '.' || table_name from information_schema.tables "
-        "where table_catalog = ? and table_schema in ('core', 'marts') "
+        "where table_catalog = ? and table_schema in ('core', 'intermediate', 'marts') "
         "and table_type = 'BASE TABLE' order by 1",
         [database],
     ).fetchall()
