@@ -1,13 +1,12 @@
-{#- The campaign funnel of contract section 5, grouped by `dimensions`: one definition for
-    marts.campaign_performance (per campaign and channel) and marts.campaign_daily (per day
-    too). Counts count events; the unique columns count distinct recipients (profile_id,
+{#- The campaign funnel of contract section 5 over the campaign events that meet
+    `condition`, grouped by `dimensions` (marts.campaign_daily: per campaign, channel and
+    day). Counts count events; the unique columns count distinct recipients (profile_id,
     else _xxh; events with neither count in the totals but in no unique column). -#}
-{% macro campaign_metrics(dimensions) -%}
-{{ hookhouse.campaign_mart_config() }}
+{% macro campaign_metrics(dimensions, condition='1 = 1') -%}
 with
 
 events as (
-    {{ hookhouse.campaign_events() }}
+    {{ hookhouse.campaign_events(condition) }}
 ),
 
 counted as (
@@ -38,6 +37,17 @@ counted as (
 final as (
     select
         {{ dimensions | join(',\n        ') }},
+        {{ hookhouse.campaign_funnel_columns() }},
+        built_through_batch
+    from counted
+)
+
+select * from final
+{%- endmacro %}
+
+{#- The funnel columns of contract section 5 in their published order: the counts, their
+    rates, and the first and last event, from a relation that has the counts. -#}
+{% macro campaign_funnel_columns() -%}
         sent,
         delivered,
         undelivered,
@@ -61,12 +71,7 @@ final as (
         {{ hookhouse.rate('unsubscribes', 'delivered') }} as unsubscribe_rate,
         {{ hookhouse.rate('complaints', 'delivered') }} as complaint_rate,
         first_event_at,
-        last_event_at,
-        built_through_batch
-    from counted
-)
-
-select * from final
+        last_event_at
 {%- endmacro %}
 
 {#- numerator / denominator as a DOUBLE (not dbt.type_float(), 4-byte on DuckDB); NULL when
@@ -78,8 +83,8 @@ select * from final
 
 {#- The events campaign marts count (contract section 5): in a campaign
     (event_data.campaign_id), on one of the eight messaging channels, not from a test send;
-    core.hook_events already holds each event once. -#}
-{% macro campaign_events() -%}
+    core.hook_events already holds each event once. `condition` narrows them further. -#}
+{% macro campaign_events(condition='1 = 1') -%}
     select
         account_id,
         campaign_id,
@@ -97,23 +102,29 @@ select * from final
       and channel in (
           'email', 'sms', 'push', 'telegram_bot', 'telegram_group', 'whatsapp', 'viber', 'notify'
       )
-    {%- if is_incremental() %}
-      -- Recompute only the campaigns that gained events since this mart's last build.
-      and exists (
-          select 1
-          from {{ ref('hook_events') }} as new_event
-          where new_event.batch_id > (
-              select coalesce(max(built_through_batch), '') from {{ this }}
-          )
-            and new_event.account_id = campaign_event.account_id
-            and new_event.campaign_id = campaign_event.campaign_id
-      )
-    {%- endif %}
+      and {{ condition }}
 {%- endmacro %}
 
-{#- Campaign marts are rebuilt campaign by campaign: a run replaces the rows of the
-    campaigns with new events (delete+insert on the campaign key), so its cost follows the
-    new data, and the result equals a full rebuild. -#}
+{#- For a model rebuilt campaign by campaign (campaign_mart_config): an incremental run
+    recomputes the campaigns that gained events since the model's last build
+    (`built_through_batch`) and replaces their rows, so the result equals a full rebuild.
+    The condition applies to campaign_events(), whose rows are `campaign_event`. -#}
+{% macro touched_campaigns_condition() -%}
+    {%- if is_incremental() -%}
+    exists (
+        select 1
+        from {{ ref('hook_events') }} as new_event
+        where new_event.batch_id > (
+            select coalesce(max(built_through_batch), '') from {{ this }}
+        )
+          and new_event.account_id = campaign_event.account_id
+          and new_event.campaign_id = campaign_event.campaign_id
+    )
+    {%- else -%}
+    1 = 1
+    {%- endif -%}
+{%- endmacro %}
+
 {% macro campaign_mart_config() -%}
     {{ config(
         materialized='incremental',

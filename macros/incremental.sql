@@ -92,3 +92,11 @@
         on_schema_change='fail',
     ) }}
 {%- endmacro %}
+
+{#- The newest ingest batch in this incremental model, as a literal (so that a filter on it
+    reaches bronze's row-group statistics); '' for an empty table. -#}
+{% macro batch_watermark(column='batch_id') -%}
+    {%- if not execute -%}{{ return('') }}{%- endif -%}
+    {%- set result = run_query('select coalesce(max(' ~ column ~ "), '') from " ~ this) -%}
+    {{ return(result.columns[0].values()[0]) }}
+{%- endmacro %}

@@ -30,7 +30,7 @@ if shutil.which("dbt") is None:  # dagster-dbt's own helpers look for `dbt` on P
 LAYER_GROUPS = {
     "staging": "staging",
     "core": "core",
-    "intermediate": "intermediate",
+    "intermediate": "core",
     "marts": "marts",
     "reference": "staging",
 }

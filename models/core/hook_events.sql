@@ -1,13 +1,61 @@
 {{ config(alias='hook_events') }}
 {#- Every kept, de-duplicated hook event, typed: the fact table all others derive from.
     Incremental: a run adds the events first delivered in a batch it has not seen (see
-    macros/incremental.sql). -#}
+    macros/incremental.sql). At night it reads bronze itself rather than the staging view:
+    the view ranks every delivery of the days it reads (their raw records included) to find
+    first deliveries, while an event is new exactly when no delivery of its key came in a
+    batch this table has seen, so only the new batches' records are read and ranked; the
+    typing is the view's own (macro staged_events_ctes). -#}
+-- depends_on: {{ source('bronze', 'hook_events') }}
+-- depends_on: {{ ref('event_catalog') }}
 with
 
-events as (
+{% if is_incremental() -%}
+{%- set watermark = hookhouse.batch_watermark() %}
+new_deliveries as (
+    select * from {{ source('bronze', 'hook_events') }}
+    where batch_id > '{{ watermark }}'
+      and {{ hookhouse.scan_days_filter('event_day') }}
+),
+
+seen_keys as (
+    select event_day, event_key from {{ source('bronze', 'hook_events') }}
+    where batch_id <= '{{ watermark }}'
+      and {{ hookhouse.scan_days_filter('event_day') }}
+),
+
+ranked as (
+    select
+        new_deliveries.*,
+        row_number() over (
+            partition by event_day, event_key
+            order by batch_id, source_file, position
+        ) as delivery_rank,
+        count(*) over (partition by event_day, event_key) as deliveries
+    from new_deliveries
+    where not exists (
+        select 1
+        from seen_keys
+        where seen_keys.event_day = new_deliveries.event_day
+          and seen_keys.event_key = new_deliveries.event_key
+    )
+),
+
+first_deliveries as (
+    select * from ranked where delivery_rank = 1
+),
+
+{{ hookhouse.staged_events_ctes('first_deliveries') }},
+
+new_events as (
+    select * from staged
+),
+{%- else %}
+new_events as (
     select * from {{ ref('stg_hook__events') }}
     where {{ hookhouse.new_events_filter() }}
 ),
+{%- endif %}
 
 final as (
     select
@@ -70,7 +118,7 @@ final as (
         -- timestamps
         event_at,
         event_day
-    from events
+    from new_events
 )
 
 -- Stored in day order: a run that rebuilds a few days then reads only their row groups.

@@ -3,13 +3,11 @@
     with a click or unique-click event on it. Click events without a link_url are left out. -#}
 with
 
-campaign_events as (
-    {{ hookhouse.campaign_events() }}
-),
-
 clicks as (
-    select * from campaign_events
-    where role in ('click', 'unique_click') and link_url is not null
+    {{ hookhouse.campaign_events(
+        "role in ('click', 'unique_click') and link_url is not null and "
+        ~ hookhouse.touched_campaigns_condition()
+    ) }}
 ),
 
 final as (
