@@ -94,6 +94,14 @@ def test_without_a_warehouse_the_report_says_to_build_it(home: DataHome) -> None
     assert "Traceback" not in done.stderr
 
 
+def test_a_warehouse_without_marts_says_to_build_it(home: DataHome) -> None:
+    duckdb.connect(str(home.warehouse)).close()  # a file, but no model built in it
+    done = report(home, "--campaign", "1")
+    assert done.returncode == 1
+    assert "lacks a campaign mart" in done.stderr and "hookhouse run" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
 def test_numbers_are_formatted_for_people() -> None:
     assert count(1234567) == "1,234,567"
     assert rate(0.12345) == "12.3%"

@@ -118,8 +118,9 @@ def load_campaign(warehouse: Path, campaign_id: int, account_id: int | None = No
                 key,
             )
         except duckdb.CatalogException as error:
+            first_line = str(error).splitlines()[0]
             raise ReportError(
-                f"The warehouse {warehouse} lacks a campaign mart ({error}). "
+                f"The warehouse {warehouse} lacks a campaign mart ({first_line}). "
                 "Build it with `hookhouse run`."
             ) from error
     return CampaignData(
