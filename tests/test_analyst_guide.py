@@ -82,6 +82,25 @@ def hand_built() -> Iterator[duckdb.DuckDBPyConnection]:
             "(1, 10, 1000, 1000, 120, 100, 0.12, 0.10, 0.12 - 0.10), "
             "(1, 11, 500, 0, 50, 0, 0.10, null, null)"  # no control group: left out
         )
+        connection.execute(
+            "create table marts.subscription_history ("
+            "subscription_key varchar, channel varchar, status varchar, "
+            "valid_from timestamp, valid_to timestamp)"
+        )
+        connection.execute(
+            "insert into marts.subscription_history values "
+            # a: subscribed 2.5 days, unsubscribed, back 4 days later
+            "('a', 'email', 'subscribed', '2026-10-01 00:00', '2026-10-03 12:00'), "
+            "('a', 'email', 'unsubscribed', '2026-10-03 12:00', '2026-10-07 12:00'), "
+            "('a', 'email', 'subscribed', '2026-10-07 12:00', null), "
+            # b: subscribed 1 day, complained
+            "('b', 'email', 'subscribed', '2026-10-01 06:00', '2026-10-02 06:00'), "
+            "('b', 'email', 'complainer', '2026-10-02 06:00', null), "
+            # c: a hard bounce is no unsubscribe; d: still subscribed
+            "('c', 'email', 'subscribed', '2026-10-01 00:00', '2026-10-05 00:00'), "
+            "('c', 'email', 'hardbounced', '2026-10-05 00:00', null), "
+            "('d', 'sms', 'subscribed', '2026-10-01 00:00', null)"
+        )
         yield connection
 
 
@@ -108,3 +127,14 @@ def test_uplift_with_relative_uplift_and_z_score(hand_built: duckdb.DuckDBPyConn
     # Pooled rate 220 / 2000 = 0.11; standard error sqrt(0.11 * 0.89 * (1/1000 + 1/1000)).
     assert z == pytest.approx(0.02 / math.sqrt(0.11 * 0.89 * 0.002))
     assert z == pytest.approx(1.4293, abs=1e-4)
+
+
+def test_time_subscribed_before_leaving_and_win_backs(
+    hand_built: duckdb.DuckDBPyConnection,
+) -> None:
+    # channel, subscriptions lost, average days subscribed, shortest (a: 2.5, b: 1)
+    assert hand_built.execute(BY_NUMBER["4.6"].sql).fetchall() == [("email", 2, 1.75, 1.0)]
+    # channel, came back from, win-backs, average days away (a: 4)
+    assert hand_built.execute(BY_NUMBER["4.5"].sql).fetchall() == [
+        ("email", "unsubscribed", 1, 4.0)
+    ]
