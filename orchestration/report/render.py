@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import plotly.graph_objects as go
@@ -34,7 +34,6 @@ def signed_points(value: Any) -> str:
 
 
 KEY_NUMBERS: list[tuple[str, str, Formatter]] = [
-    ("channel", "Channel", str),
     ("sent", "Sent", count),
     ("delivered", "Delivered", count),
     ("delivery_rate", "Delivery rate", rate),
@@ -87,11 +86,12 @@ STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 72rem; color: #222; }
 h1 { margin-bottom: 0.2rem; } .meta { color: #666; margin-top: 0; }
 table { border-collapse: collapse; margin: 1rem 0; font-size: 0.9rem; }
-th, td { border-bottom: 1px solid #ddd; padding: 0.3rem 0.6rem; text-align: right; }
+th, td { border-bottom: 1px solid #ddd; padding: 0.3rem 0.6rem; text-align: right;
+         white-space: nowrap; }
 th { background: #f4f4f4; } td.text, th.text { text-align: left; }
-td.text { max-width: 40rem; overflow-wrap: anywhere; }
+td.text { max-width: 40rem; overflow-wrap: anywhere; white-space: normal; }
 .funnels { display: flex; flex-wrap: wrap; gap: 1rem; } .funnels > div { flex: 1 1 22rem; }
-.note { color: #666; font-size: 0.9rem; }
+.note { color: #666; font-size: 0.9rem; } .wide { overflow-x: auto; }
 """
 
 
@@ -107,6 +107,20 @@ def table(rows: Sequence[Row], columns: Sequence[tuple[str, str, Formatter]]) ->
     body = "".join(
         "<tr>" + "".join(cell("td", name, fmt(row.get(name))) for name, _, fmt in columns) + "</tr>"
         for row in rows
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def key_numbers(performance: Sequence[Row]) -> str:
+    """The campaign's numbers, one column per channel (a row per number reads on any screen)."""
+    head = '<th class="text">Number</th>' + "".join(
+        f"<th>{html.escape(str(row['channel']))}</th>" for row in performance
+    )
+    body = "".join(
+        f'<tr><td class="text">{html.escape(title)}</td>'
+        + "".join(f"<td>{html.escape(fmt(row.get(name)))}</td>" for row in performance)
+        + "</tr>"
+        for name, title, fmt in KEY_NUMBERS
     )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
@@ -131,7 +145,7 @@ def funnel_charts(performance: Sequence[Row]) -> str:
             go.Funnel(
                 y=[title for _, title in FUNNEL_STAGES],
                 x=[int(row[name] or 0) for name, _ in FUNNEL_STAGES],
-                textinfo="value+percent initial",
+                texttemplate="%{value:,}<br>%{percentInitial:.1%} of sent",
             )
         )
         figure.update_layout(title=f"{channel}: funnel")
@@ -139,16 +153,27 @@ def funnel_charts(performance: Sequence[Row]) -> str:
     return f'<div class="funnels">{"".join(charts)}</div>'
 
 
+def every_day(daily: Sequence[Row]) -> list[date]:
+    """Each day from the first to the last of the rows: a day without events is a 0, not a gap
+    the line would jump over."""
+    if not daily:
+        return []
+    first = min(row["event_day"] for row in daily)
+    last = max(row["event_day"] for row in daily)
+    return [first + timedelta(days=offset) for offset in range((last - first).days + 1)]
+
+
 def trend_chart(daily: Sequence[Row]) -> str:
     """Per UTC day and channel: deliveries, distinct openers and distinct clickers."""
     figure = go.Figure()
+    days = every_day(daily)
     for channel in dict.fromkeys(str(row["channel"]) for row in daily):
-        rows = [row for row in daily if row["channel"] == channel]
+        by_day = {row["event_day"]: row for row in daily if row["channel"] == channel}
         for name, title in TREND_MEASURES:
             figure.add_trace(
                 go.Scatter(
-                    x=[row["event_day"].isoformat() for row in rows],
-                    y=[int(row[name] or 0) for row in rows],
+                    x=[day.isoformat() for day in days],
+                    y=[int(by_day[day][name] or 0) if day in by_day else 0 for day in days],
                     mode="lines+markers",
                     name=f"{channel} {title}",
                 )
@@ -190,7 +215,7 @@ def render_report(data: CampaignData, *, generated_at: datetime | None = None) -
 <p class="meta">Events from {first:%Y-%m-%d %H:%M} to {last:%Y-%m-%d %H:%M} UTC.
 Report made {when} from the hookhouse marts; test sends are left out.</p>
 <h2>Key numbers per channel</h2>
-{table(data.performance, KEY_NUMBERS)}
+<div class="wide">{key_numbers(data.performance)}</div>
 <p class="note">Rates: delivery = delivered / sent; open and click = distinct recipients /
 delivered; click-to-open = unique clicks / unique opens. A dash is a rate with a zero
 denominator (SMS and messengers report no opens).</p>
