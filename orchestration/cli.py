@@ -12,6 +12,7 @@ from datetime import date
 from pathlib import Path
 
 from orchestration.paths import DataHome
+from orchestration.report.command import add_report_command
 
 
 def _dagster_instance(home: DataHome):
@@ -126,6 +127,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="mixed: NDJSON, JSON batches and gzip; ndjson: one plain NDJSON file per day",
     )
     generate.set_defaults(handler=cmd_generate)
+
+    add_report_command(commands)
     return parser
 
 

@@ -1,8 +1,12 @@
-"""Shared fixtures: a fresh data home per test, and readers of what ingest wrote."""
+"""Shared fixtures: a fresh data home per test, a generated warehouse per session, and readers
+of what ingest wrote."""
 
 from __future__ import annotations
 
 import gzip
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import polars as pl
@@ -35,3 +39,27 @@ def bronze_table(home: DataHome, table: str) -> pl.DataFrame:
     if not files:
         return pl.DataFrame()
     return pl.read_parquet(files, hive_partitioning=table == "hook_events")
+
+
+@pytest.fixture(scope="session")
+def generated_home(tmp_path_factory: pytest.TempPathFactory) -> DataHome:
+    """A data home built once per session, as a user builds it: `hookhouse generate`, `run`.
+
+    30,000 events over 14 days: enough that every campaign, link, uplift and subscription
+    question of docs/analyst-guide.md has rows. Read it, do not write it (tests share it).
+    """
+    data_home = DataHome(tmp_path_factory.mktemp("generated") / "home")
+    hookhouse = str(Path(sys.executable).with_name("hookhouse"))
+    env = {**os.environ, "HOOKHOUSE_HOME": str(data_home.root)}
+    env.pop("DAGSTER_HOME", None)
+    steps = [
+        ["generate", "--out", str(data_home.landing / "generated"), "--events", "30000",
+         "--seed", "3", "--days", "14"],
+        ["run"],
+    ]  # fmt: skip
+    for step in steps:
+        done = subprocess.run(
+            [hookhouse, *step], env=env, capture_output=True, text=True, check=False, timeout=900
+        )
+        assert done.returncode == 0, f"hookhouse {step[0]} failed:\n{done.stdout}\n{done.stderr}"
+    return data_home

@@ -1,0 +1,2 @@
+"""Campaign reports: `data` reads the campaign marts, `render` draws one HTML page, `command`
+is `hookhouse report`."""
