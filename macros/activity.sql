@@ -5,7 +5,8 @@
     run replaces the UTC event days that gained non-test events of the mart's family since
     its last build (delete+insert on event_day), recomputing those days from all their
     events, so distinct counts stay exact and the result equals a full rebuild.
-    `built_through_batch` (the newest ingest batch counted in a row) is the watermark. -#}
+    `built_through_batch` (the newest ingest batch counted in a row) is the watermark.
+    campaign_launches is rebuilt launch by launch instead (see launch_scoped below). -#}
 
 {% macro activity_daily_config() -%}
     {{ config(
@@ -69,22 +70,18 @@
     {%- for value in values %}'{{ value }}'{% if not loop.last %}, {% endif %}{% endfor -%}
 {%- endmacro %}
 
-{#- Two rows name the same launch: equal launch_id, or both without one (the errors of a
-    campaign that name no launch share one row). -#}
-{% macro same_launch(left, right) -%}
-    ({{ left }}.launch_id = {{ right }}.launch_id
-        or ({{ left }}.launch_id is null and {{ right }}.launch_id is null))
-{%- endmacro %}
-
 {#- FROM and WHERE of campaign_launches' inputs: the non-test events of `model` that name a
-    campaign; on an incremental run only those of the campaigns the model's
-    `touched_campaigns` CTE lists (campaigns with events in batches the mart has not seen). -#}
-{% macro campaign_scoped(model, alias) -%}
+    campaign and a launch; on an incremental run only those of the launches the model's
+    `touched_launches` CTE lists (launches with events in batches the mart has not seen). -#}
+{% macro launch_scoped(model, alias) -%}
     from {{ ref(model) }} as {{ alias }}
     {%- if is_incremental() %}
-    inner join touched_campaigns
-        on {{ alias }}.account_id = touched_campaigns.account_id
-        and {{ alias }}.campaign_id = touched_campaigns.campaign_id
+    inner join touched_launches
+        on {{ alias }}.account_id = touched_launches.account_id
+        and {{ alias }}.campaign_id = touched_launches.campaign_id
+        and {{ alias }}.launch_id = touched_launches.launch_id
     {%- endif %}
-    where not {{ alias }}.is_test and {{ alias }}.campaign_id is not null
+    where not {{ alias }}.is_test
+      and {{ alias }}.campaign_id is not null
+      and {{ alias }}.launch_id is not null
 {%- endmacro %}

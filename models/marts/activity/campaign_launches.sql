@@ -1,19 +1,25 @@
-{{ hookhouse.campaign_mart_config() }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key=['account_id', 'campaign_id', 'launch_id'],
+    on_schema_change='fail',
+) }}
 {#- One row per campaign launch (account_id, campaign_id, launch_id): what the launch event
     says (time, channel, type, audience size), the non-test sends of the launch, and the
     campaign errors (camp_error) naming it. A launch known only from its errors (its launch
     event never arrived: historical exports carry none) still gets a row, with the launch
-    columns NULL. Events without a campaign_id are in no row (contract section 5).
-    Rebuilt campaign by campaign, like the campaign marts (macros/campaign_metrics.sql). -#}
+    columns NULL. Events without a campaign_id (contract section 5) or a launch_id are in
+    no row. Rebuilt launch by launch: a run replaces the launches with new events. -#}
 with
 
 {% if is_incremental() -%}
-touched_campaigns as (
-    -- The campaigns with a launch, an error or a send in a batch this mart has not seen.
-    select distinct account_id, campaign_id
+touched_launches as (
+    -- The launches with a launch, an error or a send event in a batch this mart has not seen.
+    select distinct account_id, campaign_id, launch_id
     from {{ ref('hook_events') }}
     where batch_id > (select coalesce(max(built_through_batch), '') from {{ this }})
       and campaign_id is not null
+      and launch_id is not null
       and not is_test
       and (family in ('campaign_launch', 'campaign_error') or role = 'send')
 ),
@@ -30,7 +36,7 @@ launch_events as (
         launch_event.audience_size,
         launch_event.batch_id,
         launch_event.event_at
-    {{ hookhouse.campaign_scoped('fct_campaign_launch_events', 'launch_event') }}
+    {{ hookhouse.launch_scoped('fct_campaign_launch_events', 'launch_event') }}
 ),
 
 error_events as (
@@ -42,7 +48,7 @@ error_events as (
         error_event.error_type,
         error_event.batch_id,
         error_event.event_at
-    {{ hookhouse.campaign_scoped('fct_campaign_error_events', 'error_event') }}
+    {{ hookhouse.launch_scoped('fct_campaign_error_events', 'error_event') }}
 ),
 
 send_events as (
@@ -52,9 +58,8 @@ send_events as (
         send_event.launch_id,
         send_event.recipient,
         send_event.batch_id
-    {{ hookhouse.campaign_scoped('hook_events', 'send_event') }}
+    {{ hookhouse.launch_scoped('hook_events', 'send_event') }}
       and send_event.role = 'send'
-      and send_event.launch_id is not null
 ),
 
 launches as (
@@ -162,15 +167,15 @@ final as (
     left join launches
         on launch_keys.account_id = launches.account_id
         and launch_keys.campaign_id = launches.campaign_id
-        and {{ hookhouse.same_launch('launch_keys', 'launches') }}
+        and launch_keys.launch_id = launches.launch_id
     left join errors
         on launch_keys.account_id = errors.account_id
         and launch_keys.campaign_id = errors.campaign_id
-        and {{ hookhouse.same_launch('launch_keys', 'errors') }}
+        and launch_keys.launch_id = errors.launch_id
     left join error_types
         on launch_keys.account_id = error_types.account_id
         and launch_keys.campaign_id = error_types.campaign_id
-        and {{ hookhouse.same_launch('launch_keys', 'error_types') }}
+        and launch_keys.launch_id = error_types.launch_id
     left join sends
         on launch_keys.account_id = sends.account_id
         and launch_keys.campaign_id = sends.campaign_id
