@@ -17,6 +17,14 @@ EXPECTED_LINEAGE = {
     "bronze/hook_events": ["landing/hook_dumps"],
     "bronze/hook_rejects": ["landing/hook_dumps"],
     "bronze/ingested_files": ["landing/hook_dumps"],
+    "marts/promocode_daily": ["core/fct_promocode_events"],
+    "marts/loyalty_daily": ["core/fct_loyalty_events"],
+    "marts/popup_funnel": ["core/fct_popup_events"],
+    "marts/campaign_launches": [
+        "core/fct_campaign_error_events",
+        "core/fct_campaign_launch_events",
+        "core/hook_events",
+    ],
 }
 
 

@@ -1,0 +1,87 @@
+{#- The activity marts (promo codes, loyalty, pop-ups, campaign launches): which events they
+    read, how a run limits itself to what changed, and the counting expressions they share.
+
+    Per-day marts (promocode_daily, loyalty_daily, popup_funnel) are rebuilt day by day: a
+    run replaces the UTC event days that gained non-test events of the mart's family since
+    its last build (delete+insert on event_day), recomputing those days from all their
+    events, so distinct counts stay exact and the result equals a full rebuild.
+    `built_through_batch` (the newest ingest batch counted in a row) is the watermark.
+    campaign_launches is rebuilt launch by launch instead (see launch_scoped below). -#}
+
+{% macro activity_daily_config() -%}
+    {{ config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='event_day',
+        on_schema_change='fail',
+    ) }}
+{%- endmacro %}
+
+{#- The events a per-day activity mart counts: the family fact's non-test events (each
+    event is there once), on a full build all of them, on an incremental run those of the
+    days to rebuild. `columns` are the fact's columns the mart needs beyond the envelope. -#}
+{% macro activity_events(family_model, columns) -%}
+    select
+        account_id,
+        event_type,
+        recipient,
+        {%- for column in columns %}
+        {{ column }},
+        {%- endfor %}
+        batch_id,
+        event_at,
+        event_day
+    from {{ ref(family_model) }}
+    where not is_test
+    {%- if is_incremental() %}
+      -- Only the days that gained events since this mart's last build; the day list of
+      -- the run (or the lookback) bounds both scans to the partitions it names.
+      and {{ hookhouse.scan_days_filter('event_day') }}
+      and event_day in (
+          select new_event.event_day
+          from {{ ref(family_model) }} as new_event
+          where not new_event.is_test
+            and new_event.batch_id > (
+                select coalesce(max(built_through_batch), '') from {{ this }}
+            )
+            and {{ hookhouse.scan_days_filter('new_event.event_day') }}
+      )
+    {%- endif %}
+{%- endmacro %}
+
+{#- How many of the row's events are of these types. -#}
+{% macro count_of(event_types) -%}
+    count(case when event_type in ({{ hookhouse.quoted_list(event_types) }}) then 1 end)
+{%- endmacro %}
+
+{#- How many distinct recipients (profile_id, else _xxh) have an event of these types; an
+    event with neither counts in no distinct column. -#}
+{% macro recipients_with(event_types) -%}
+    count(distinct case when event_type in ({{ hookhouse.quoted_list(event_types) }}) then recipient end)
+{%- endmacro %}
+
+{#- The sum of `value` over the row's events of these types; 0 when there are none, NULL
+    values (a field the event does not carry) adding nothing. -#}
+{% macro sum_of(value, event_types) -%}
+    coalesce(sum(case when event_type in ({{ hookhouse.quoted_list(event_types) }}) then {{ value }} end), 0)
+{%- endmacro %}
+
+{% macro quoted_list(values) -%}
+    {%- for value in values %}'{{ value }}'{% if not loop.last %}, {% endif %}{% endfor -%}
+{%- endmacro %}
+
+{#- FROM and WHERE of campaign_launches' inputs: the non-test events of `model` that name a
+    campaign and a launch; on an incremental run only those of the launches the model's
+    `touched_launches` CTE lists (launches with events in batches the mart has not seen). -#}
+{% macro launch_scoped(model, alias) -%}
+    from {{ ref(model) }} as {{ alias }}
+    {%- if is_incremental() %}
+    inner join touched_launches
+        on {{ alias }}.account_id = touched_launches.account_id
+        and {{ alias }}.campaign_id = touched_launches.campaign_id
+        and {{ alias }}.launch_id = touched_launches.launch_id
+    {%- endif %}
+    where not {{ alias }}.is_test
+      and {{ alias }}.campaign_id is not null
+      and {{ alias }}.launch_id is not null
+{%- endmacro %}
