@@ -43,6 +43,10 @@ SUMMARY_TABLES = (
     "marts.subscription_daily",
     "marts.profile_engagement",
     "marts.deliverability_daily",
+    "marts.promocode_daily",
+    "marts.loyalty_daily",
+    "marts.popup_funnel",
+    "marts.campaign_launches",
 )
 
 
