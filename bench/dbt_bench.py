@@ -10,6 +10,9 @@ incremental / full says whether a nightly run costs in proportion to new data.
 The data home as the full build left it is kept (bench/out/dbt-home-full), so
 `--nightly-only` repeats just the nightly run from it, against the full build's recorded time.
 Each build prints its slowest dbt nodes (from target/run_results.json).
+`--marts-share` also times a full rebuild without the marts of issue 4 (campaign and
+activity marts, engagement and deliverability, and their intermediate tables), to say what
+those marts add to the full build.
 """
 
 from __future__ import annotations
@@ -61,7 +64,19 @@ def slowest_nodes(count: int = 8) -> str:
     )
 
 
-def dbt_build(home: DataHome, *, full_refresh: bool = False) -> tuple[float, int]:
+# The marts of issue 4 and the intermediate tables that feed them (dbt selectors).
+ISSUE_4_MARTS = (
+    "path:models/marts/campaigns",
+    "path:models/marts/activity",
+    "path:models/intermediate",
+    "profile_engagement",
+    "deliverability_daily",
+)
+
+
+def dbt_build(
+    home: DataHome, *, full_refresh: bool = False, exclude: tuple[str, ...] = ()
+) -> tuple[float, int]:
     """Time one `dbt build` as the Dagster asset runs it; returns (seconds, event days)."""
     plan = plan_build(home, full_refresh=full_refresh)
     env = {**os.environ, "HOOKHOUSE_HOME": str(home.root), "DBT_PROFILES_DIR": str(REPO)}
@@ -69,7 +84,8 @@ def dbt_build(home: DataHome, *, full_refresh: bool = False) -> tuple[float, int
     dbt = str(Path(sys.executable).with_name("dbt"))
     started = time.perf_counter()
     completed = subprocess.run(
-        [dbt, *dbt_build_args(plan), "--quiet"], cwd=REPO, env=env, check=False,
+        [dbt, *dbt_build_args(plan), *(["--exclude", *exclude] if exclude else []), "--quiet"],
+        cwd=REPO, env=env, check=False,
         capture_output=True, text=True,
     )  # fmt: skip
     seconds = time.perf_counter() - started
@@ -88,6 +104,10 @@ def main() -> int:
     parser.add_argument(
         "--nightly-only", action="store_true",
         help="repeat only the nightly run, from the data home the last full build left",
+    )  # fmt: skip
+    parser.add_argument(
+        "--marts-share", action="store_true",
+        help="also time a full rebuild without issue 4's marts",
     )  # fmt: skip
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
@@ -121,6 +141,9 @@ def main() -> int:
     nightly_ingest = time.perf_counter() - started
     incremental_seconds, incremental_days = dbt_build(home)
     size = home.warehouse.stat().st_size
+    if args.marts_share:
+        without_seconds, _ = dbt_build(home, full_refresh=True, exclude=ISSUE_4_MARTS)
+        with_seconds, _ = dbt_build(home, full_refresh=True)
     lines = [
         f"events generated: {args.events} over {args.days + 1} days, seed {args.seed}",
         f"ingest of {args.days} days: {first_kept} records kept in {ingest_seconds:.1f}s",
@@ -131,6 +154,11 @@ def main() -> int:
         f"{incremental_seconds:.1f}s = {incremental_seconds / full_seconds:.1%} of the full build",
         f"warehouse.duckdb: {size / 1e9:.2f} GB",
     ]
+    if args.marts_share:
+        lines += [
+            f"full rebuild without issue 4's marts: {without_seconds:.1f}s; with them: "
+            f"{with_seconds:.1f}s; the marts add {with_seconds / without_seconds - 1:.1%}",
+        ]
     text = "\n".join(lines)
     print(text)
     (OUT / f"dbt-{time.strftime('%Y%m%dT%H%M%S')}.md").write_text(text + "\n")
