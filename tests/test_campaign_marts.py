@@ -1,6 +1,6 @@
 """Campaign marts end to end: hand-built hook events in, hand-computed numbers out.
 
-The scenario is the one of models/marts/campaigns/_campaigns_unit_tests.yml, delivered in
+The core of the scenario of models/marts/campaigns/_campaigns_unit_tests.yml, delivered in
 two ingest batches the way a real night does it: the second batch brings a late open that
 is earlier than one already merged, an unsubscribe, and redeliveries. The numbers after
 each run are counted by hand from the events below.
