@@ -98,12 +98,18 @@ select * from final
           'email', 'sms', 'push', 'telegram_bot', 'telegram_group', 'whatsapp', 'viber', 'notify'
       )
     {%- if is_incremental() %}
-      -- Recompute only the campaigns that gained events since this mart's last build.
+      -- Recompute only the campaigns that gained events since this mart's last build, or
+      -- that have events on days a backfill rebuilt (macros/incremental.sql).
       and exists (
           select 1
           from {{ ref('hook_events') }} as new_event
-          where new_event.batch_id > (
-              select coalesce(max(built_through_batch), '') from {{ this }}
+          where (
+              new_event.batch_id > (
+                  select coalesce(max(built_through_batch), '') from {{ this }}
+              )
+              {%- if hookhouse.backfilled_days() %}
+              or {{ hookhouse.days_condition('new_event.event_day', hookhouse.backfilled_days()) }}
+              {%- endif %}
           )
             and new_event.account_id = campaign_event.account_id
             and new_event.campaign_id = campaign_event.campaign_id

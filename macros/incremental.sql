@@ -12,7 +12,10 @@
     already in the model: events arriving later than that are then not picked up until a
     run names their day, as `hookhouse run` always does. -#}
 {% macro new_events_filter(batch_column='batch_id', day_column='event_day') -%}
-    {%- if is_incremental() -%}
+    {%- if is_incremental() and hookhouse.backfill_through_batch() -%}
+        {{ batch_column }} <= '{{ hookhouse.backfill_through_batch() }}'
+        and {{ hookhouse.rebuilt_days_condition(day_column) }}
+    {%- elif is_incremental() -%}
         {{ batch_column }} > (select coalesce(max(batch_id), '') from {{ this }})
         and {{ hookhouse.scan_days_filter(day_column) }}
     {%- else -%}
@@ -47,7 +50,12 @@
 {%- endmacro %}
 
 {% macro rebuilt_days_condition(column='event_day') -%}
-    {%- set days = hookhouse.rebuilt_days() -%}
+    {{ return(hookhouse.days_condition(column, hookhouse.rebuilt_days())) }}
+{%- endmacro %}
+
+{#- `column in (the days)`: `days` is a list of ISO dates, 'none' (no day), or empty (every
+    day). -#}
+{% macro days_condition(column, days) -%}
     {%- if days == 'none' -%}
         1 = 0
     {%- elif days | length > 0 -%}
@@ -56,4 +64,28 @@
     {%- else -%}
         1 = 1
     {%- endif -%}
+{%- endmacro %}
+
+{#- A backfill of event days (a partitioned Dagster run) rebuilds them. The run names the days
+    (HOOKHOUSE_EVENT_DAYS) and the newest batch the warehouse is built through
+    (HOOKHOUSE_BACKFILL_THROUGH_BATCH); every day-partitioned model first deletes its rows of
+    those days (this pre-hook, set in dbt_project.yml), then inserts every event of those
+    days first delivered up to that batch. Batches after it are left to the next nightly
+    run, which appends them as usual, so a backfill never skips new data. -#}
+{% macro backfill_through_batch() -%}
+    {{ return(env_var('HOOKHOUSE_BACKFILL_THROUGH_BATCH', '') | trim) }}
+{%- endmacro %}
+
+{% macro delete_backfilled_days(column='event_day') -%}
+    {%- if is_incremental() and hookhouse.backfill_through_batch() -%}
+        delete from {{ this }} where {{ hookhouse.rebuilt_days_condition(column) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The days a backfill rebuilt that the marts have not yet caught up with
+    (HOOKHOUSE_BACKFILLED_DAYS, comma-separated dates; empty: none). Marts that rebuild
+    part of their rows (the campaign marts) also recompute what those days touch. -#}
+{% macro backfilled_days() -%}
+    {%- set days = env_var('HOOKHOUSE_BACKFILLED_DAYS', '').split(',') | map('trim') -%}
+    {{ return(days | reject('equalto', '') | list) }}
 {%- endmacro %}

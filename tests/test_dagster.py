@@ -6,7 +6,7 @@ import json
 
 import dagster as dg
 
-from orchestration.definitions import RUN_JOB_NAME, defs
+from orchestration.definitions import defs, execute_run
 from orchestration.paths import DataHome
 from orchestration.resources import DataHomeResource
 from orchestration.sensors import pending_landing_files
@@ -38,8 +38,8 @@ def test_definitions_load_and_lineage_is_as_expected() -> None:
 def test_the_run_job_ingests_in_process(home: DataHome) -> None:
     write_landing(home, "a.ndjson", json.dumps(
         {"event_type": "send", "event_date": "2026-10-01T00:00:00Z", "account_id": 1}))  # fmt: skip
-    result = defs.resolve_job_def(RUN_JOB_NAME).execute_in_process(
-        instance=dg.DagsterInstance.ephemeral(),
+    result = execute_run(
+        dg.DagsterInstance.ephemeral(),
         resources={"data_home": DataHomeResource(root=str(home.root))},
     )
     assert result.success
