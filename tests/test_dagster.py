@@ -7,12 +7,14 @@ import os
 from pathlib import Path
 
 import dagster as dg
+import pytest
 
 from orchestration.definitions import RUN_JOB_NAME, defs, execute_run
+from orchestration.generate import generate_dumps
 from orchestration.paths import DataHome
 from orchestration.resources import DataHomeResource
 from orchestration.sensors import pending_landing_files
-from tests.conftest import bronze_table, write_landing
+from tests.conftest import write_landing
 
 EXPECTED_LINEAGE = {
     "landing/hook_dumps": [],
@@ -97,19 +99,38 @@ def test_definitions_load_and_lineage_is_as_expected() -> None:
         assert found[key] == parents
 
 
-def test_the_run_job_ingests_in_process(home: DataHome) -> None:
-    write_landing(home, "a.ndjson", json.dumps(
-        {"event_type": "send", "event_date": "2026-10-01T00:00:00Z", "account_id": 1}))  # fmt: skip
+@pytest.mark.slow
+def test_the_run_job_materializes_everything_in_process(home: DataHome) -> None:
+    generate_dumps(home.landing / "g", 1_500, seed=2, days=2, duplicate_rate=0.05)
     result = execute_run(
         dg.DagsterInstance.ephemeral(),
         resources={"data_home": DataHomeResource(root=str(home.root))},
     )
     assert result.success
-    assert bronze_table(home, "hook_events").height == 1
-    materialized = {
-        event.asset_key.to_user_string() for event in result.get_asset_materialization_events()
+    graph = defs.resolve_asset_graph()
+    metadata = {}
+    for event in result.get_asset_materialization_events():
+        materialization = event.step_materialization_data.materialization
+        metadata[materialization.asset_key.to_user_string()] = {
+            name: value.value for name, value in materialization.metadata.items()
+        }
+    executable = {
+        key.to_user_string() for key in graph.get_all_asset_keys() if graph.get(key).is_executable
     }
-    assert {"bronze/hook_events", "bronze/hook_rejects", "bronze/ingested_files"} <= materialized
+    assert set(metadata) == executable  # every asset, in one run
+    ingest = metadata["bronze/hook_events"]
+    assert ingest["records"] == ingest["kept"] + ingest["rejected"] > 1_400
+    assert ingest["first_event_day"] == "2026-10-01"
+    events = metadata["core/hook_events"]
+    assert events["dagster/row_count"] == events["run_new_events"]
+    assert events["run_duplicates"] == ingest["kept"] - events["run_new_events"] > 0
+    assert metadata["core/fct_email_events"]["dagster/row_count"] > 0
+    summary = metadata["marts/campaign_performance"]["campaign_summary"]
+    assert summary.records and summary.records[0].data["sent"] > 0
+    evaluations = result.get_asset_check_evaluations()
+    assert len(evaluations) > 100 and all(
+        e.passed for e in evaluations if e.severity.value == "ERROR"
+    )
 
 
 def test_the_landing_sensor_requests_a_run_only_for_new_files(home: DataHome) -> None:
