@@ -188,6 +188,25 @@ def dbt_models(
         context.log.info(describe_plan(plan))
         yield from _dbt_build(context, dbt, home, plan, config.extra_vars, event_days_env(plan))
         record_watermark(home, plan)
+        if not plan.backfill:
+            yield from days_built(context, plan)
+
+
+def days_built(context: dg.AssetExecutionContext, plan: BuildPlan) -> Iterator[Any]:
+    """A run that appended new batches also marks the event days it added to as materialized,
+    so the UI's partition view shows which days hold data (the run itself is recorded under
+    its own day)."""
+    run_days = set(context.partition_keys) if context.has_partition_key_range else set()
+    known = set(EVENT_DAYS.get_partition_keys())
+    days = [d.isoformat() for d in plan.event_days if d.isoformat() in known - run_days]
+    for key in sorted(context.selected_asset_keys, key=lambda k: k.to_user_string()):
+        for day in days:
+            yield dg.AssetMaterialization(
+                asset_key=key,
+                partition=day,
+                description="new events of this day appended by a new-batches run",
+                metadata={"run_partition": dg.MetadataValue.text(", ".join(sorted(run_days)))},
+            )
 
 
 @dbt_assets(

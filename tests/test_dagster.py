@@ -108,12 +108,17 @@ def test_the_run_job_materializes_everything_in_process(home: DataHome) -> None:
     )
     assert result.success
     graph = defs.resolve_asset_graph()
-    metadata = {}
+    metadata: dict[str, dict] = {}
+    partitions: dict[str, set] = {}
     for event in result.get_asset_materialization_events():
         materialization = event.step_materialization_data.materialization
-        metadata[materialization.asset_key.to_user_string()] = {
-            name: value.value for name, value in materialization.metadata.items()
-        }
+        metadata.setdefault(  # the step's own materialization, before the days it added to
+            materialization.asset_key.to_user_string(),
+            {name: value.value for name, value in materialization.metadata.items()},
+        )
+        partitions.setdefault(materialization.asset_key.to_user_string(), set()).add(
+            materialization.partition
+        )
     executable = {
         key.to_user_string() for key in graph.get_all_asset_keys() if graph.get(key).is_executable
     }
@@ -125,6 +130,9 @@ def test_the_run_job_materializes_everything_in_process(home: DataHome) -> None:
     assert events["dagster/row_count"] == events["run_new_events"]
     assert events["run_duplicates"] == ingest["kept"] - events["run_new_events"] > 0
     assert metadata["core/fct_email_events"]["dagster/row_count"] > 0
+    # The core tables' event days show as materialized partitions, besides the run's own day.
+    assert {"2026-10-01", "2026-10-02"} <= partitions["core/fct_email_events"]
+    assert partitions["marts/campaign_performance"] == {None}
     summary = metadata["marts/campaign_performance"]["campaign_summary"]
     assert summary.records and summary.records[0].data["sent"] > 0
     evaluations = result.get_asset_check_evaluations()
