@@ -135,7 +135,9 @@ class DbtRunConfig(dg.Config):
 DBT_STEPS = ("dbt_staging", "dbt_models", "dbt_marts")
 
 
-def dbt_run_config(full_refresh: bool = False, extra_vars: Mapping[str, Any] | None = None):
+def dbt_run_config(
+    full_refresh: bool = False, extra_vars: Mapping[str, Any] | None = None
+) -> dict[str, dict[str, Any]]:
     """The `ops` run config that gives every dbt step the same options."""
     config = {"full_refresh": full_refresh, "extra_vars": dict(extra_vars or {})}
     return {step: {"config": config} for step in DBT_STEPS}

@@ -9,6 +9,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from orchestration.dbt_assets import NEW_BATCHES_TAG, current_day_partition
 from orchestration.definitions import RUN_JOB_NAME, defs, execute_run
 from orchestration.generate import generate_dumps
 from orchestration.paths import DataHome
@@ -90,6 +91,10 @@ def test_the_nightly_schedule_runs_the_run_job_at_2_utc() -> None:
     assert schedule.cron_schedule == "0 2 * * *"
     assert schedule.execution_timezone == "UTC"
     assert schedule.job_name == RUN_JOB_NAME
+    with dg.build_schedule_context(repository_def=defs.get_repository_def()) as context:
+        (request,) = schedule.evaluate_tick(context).run_requests or []
+    assert request.partition_key == current_day_partition()  # today's partition...
+    assert request.tags[NEW_BATCHES_TAG[0]] == NEW_BATCHES_TAG[1]  # ...appending new batches
 
 
 def test_definitions_load_and_lineage_is_as_expected() -> None:
