@@ -37,9 +37,9 @@ format: setup
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-## dev: the Dagster UI on the same instance `hookhouse run` records to
+## dev: the Dagster UI on the same instance `hookhouse run` records to (run queue set up)
 dev: setup
-	DAGSTER_HOME="$(HOOKHOUSE_HOME)/dagster" $(BIN)/dagster dev
+	DAGSTER_HOME="$$($(BIN)/python -m orchestration.instance)" $(BIN)/dagster dev
 
 ## bench: the ingest benchmark (see bench/README.md)
 bench: setup

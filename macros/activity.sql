@@ -33,20 +33,9 @@
         event_day
     from {{ ref(family_model) }}
     where not is_test
-    {%- if is_incremental() %}
-      -- Only the days that gained events since this mart's last build; the day list of
-      -- the run (or the lookback) bounds both scans to the partitions it names.
-      and {{ hookhouse.scan_days_filter('event_day') }}
-      and event_day in (
-          select new_event.event_day
-          from {{ ref(family_model) }} as new_event
-          where not new_event.is_test
-            and new_event.batch_id > (
-                select coalesce(max(built_through_batch), '') from {{ this }}
-            )
-            and {{ hookhouse.scan_days_filter('new_event.event_day') }}
-      )
-    {%- endif %}
+      -- Only the days that gained events since this mart's last build (or that a backfill
+      -- rebuilt); the day list of the run (or the lookback) bounds both scans.
+      and {{ hookhouse.days_with_new_events(ref(family_model), 'not new_event.is_test') }}
 {%- endmacro %}
 
 {#- How many of the row's events are of these types. -#}

@@ -107,15 +107,21 @@ select * from final
 
 {#- For a model rebuilt campaign by campaign (campaign_mart_config): an incremental run
     recomputes the campaigns that gained events since the model's last build
-    (`built_through_batch`) and replaces their rows, so the result equals a full rebuild.
+    (`built_through_batch`), or that have events on days a backfill rebuilt
+    (macros/incremental.sql), and replaces their rows, so the result equals a full rebuild.
     The condition applies to campaign_events(), whose rows are `campaign_event`. -#}
 {% macro touched_campaigns_condition() -%}
     {%- if is_incremental() -%}
     exists (
         select 1
         from {{ ref('hook_events') }} as new_event
-        where new_event.batch_id > (
-            select coalesce(max(built_through_batch), '') from {{ this }}
+        where (
+            new_event.batch_id > (
+                select coalesce(max(built_through_batch), '') from {{ this }}
+            )
+            {%- if hookhouse.backfilled_days() %}
+            or {{ hookhouse.days_condition('new_event.event_day', hookhouse.backfilled_days()) }}
+            {%- endif %}
         )
           and new_event.account_id = campaign_event.account_id
           and new_event.campaign_id = campaign_event.campaign_id

@@ -12,7 +12,10 @@
     already in the model: events arriving later than that are then not picked up until a
     run names their day, as `hookhouse run` always does. -#}
 {% macro new_events_filter(batch_column='batch_id', day_column='event_day') -%}
-    {%- if is_incremental() -%}
+    {%- if is_incremental() and hookhouse.backfill_through_batch() -%}
+        {{ batch_column }} <= '{{ hookhouse.backfill_through_batch() }}'
+        and {{ hookhouse.rebuilt_days_condition(day_column) }}
+    {%- elif is_incremental() -%}
         {{ batch_column }} > (select coalesce(max(batch_id), '') from {{ this }})
         and {{ hookhouse.scan_days_filter(day_column) }}
     {%- else -%}
@@ -47,7 +50,12 @@
 {%- endmacro %}
 
 {% macro rebuilt_days_condition(column='event_day') -%}
-    {%- set days = hookhouse.rebuilt_days() -%}
+    {{ return(hookhouse.days_condition(column, hookhouse.rebuilt_days())) }}
+{%- endmacro %}
+
+{#- `column in (the days)`: `days` is a list of ISO dates, 'none' (no day), or empty (every
+    day). -#}
+{% macro days_condition(column, days) -%}
     {%- if days == 'none' -%}
         1 = 0
     {%- elif days | length > 0 -%}
@@ -66,16 +74,30 @@
     days that received new events. The scan is limited as in new_events_filter: the days
     `hookhouse run` names, else the newest `lookback_days` days already in the model. -#}
 {% macro new_event_days_filter(day_column='event_day') -%}
+    {{ hookhouse.days_with_new_events(ref('hook_events'), day_column=day_column) }}
+{%- endmacro %}
+
+{#- The days an incremental day-grained model recomputes: those with an event of `events`
+    (meeting `condition`, rows aliased `new_event`) in a batch newer than the model's newest
+    `built_through_batch`, within the run's scan days; and the days a backfill rebuilt that
+    the model has not caught up with (backfilled_days). Every day on a full build. -#}
+{% macro days_with_new_events(events, condition='1 = 1', day_column='event_day') -%}
     {%- if is_incremental() -%}
-        {{ hookhouse.scan_days_filter(day_column) }}
-        and {{ day_column }} in (
-            select new_event.event_day
-            from {{ ref('hook_events') }} as new_event
-            where new_event.batch_id > (
-                select coalesce(max(built_through_batch), '') from {{ this }}
+        ((
+            {{ hookhouse.scan_days_filter(day_column) }}
+            and {{ day_column }} in (
+                select new_event.event_day
+                from {{ events }} as new_event
+                where {{ condition }}
+                  and new_event.batch_id > (
+                      select coalesce(max(built_through_batch), '') from {{ this }}
+                  )
+                  and {{ hookhouse.scan_days_filter('new_event.event_day') }}
             )
-              and {{ hookhouse.scan_days_filter('new_event.event_day') }}
         )
+        {%- if hookhouse.backfilled_days() %}
+        or {{ hookhouse.days_condition(day_column, hookhouse.backfilled_days()) }}
+        {%- endif %})
     {%- else -%}
         1 = 1
     {%- endif -%}
@@ -99,4 +121,28 @@
     {%- if not execute -%}{{ return('') }}{%- endif -%}
     {%- set result = run_query('select coalesce(max(' ~ column ~ "), '') from " ~ this) -%}
     {{ return(result.columns[0].values()[0]) }}
+{%- endmacro %}
+
+{#- A backfill of event days (a partitioned Dagster run) rebuilds them. The run names the days
+    (HOOKHOUSE_EVENT_DAYS) and the newest batch the warehouse is built through
+    (HOOKHOUSE_BACKFILL_THROUGH_BATCH); every day-partitioned model first deletes its rows of
+    those days (this pre-hook, set in dbt_project.yml), then inserts every event of those
+    days first delivered up to that batch. Batches after it are left to the next nightly
+    run, which appends them as usual, so a backfill never skips new data. -#}
+{% macro backfill_through_batch() -%}
+    {{ return(env_var('HOOKHOUSE_BACKFILL_THROUGH_BATCH', '') | trim) }}
+{%- endmacro %}
+
+{% macro delete_backfilled_days(column='event_day') -%}
+    {%- if is_incremental() and hookhouse.backfill_through_batch() -%}
+        delete from {{ this }} where {{ hookhouse.rebuilt_days_condition(column) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The days a backfill rebuilt that the marts have not yet caught up with
+    (HOOKHOUSE_BACKFILLED_DAYS, comma-separated dates; empty: none). Marts that rebuild
+    part of their rows (the campaign marts) also recompute what those days touch. -#}
+{% macro backfilled_days() -%}
+    {%- set days = env_var('HOOKHOUSE_BACKFILLED_DAYS', '').split(',') | map('trim') -%}
+    {{ return(days | reject('equalto', '') | list) }}
 {%- endmacro %}

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
 import sys
 from collections.abc import Sequence
 from datetime import date
@@ -13,6 +12,9 @@ from pathlib import Path
 
 from orchestration.paths import DataHome
 from orchestration.report.command import add_report_command
+
+EXIT_BUSY = 75
+"""`hookhouse run --no-wait` while another process writes the warehouse (EX_TEMPFAIL)."""
 
 
 def _dagster_instance(home: DataHome):
@@ -22,42 +24,40 @@ def _dagster_instance(home: DataHome):
     """
     import dagster as dg
 
-    if not os.environ.get("DAGSTER_HOME"):
-        os.environ["DAGSTER_HOME"] = str(home.root / "dagster")
-    dagster_home = Path(os.environ["DAGSTER_HOME"])
-    dagster_home.mkdir(parents=True, exist_ok=True)
-    settings = dagster_home / "dagster.yaml"
-    if not settings.exists():  # Defaults are right; the file also silences a warning.
-        settings.write_text("telemetry:\n  enabled: false\n")
+    from orchestration.instance import dagster_home
+
+    dagster_home(home)
     return dg.DagsterInstance.get()
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Ingest new landing files, then build and test every model, in-process."""
-    from orchestration.definitions import RUN_JOB_NAME, defs
+    from orchestration.dbt_assets import dbt_run_config
+    from orchestration.definitions import execute_run
     from orchestration.run_summary import describe_failure, describe_success
+    from orchestration.warehouse_lock import WarehouseBusy, warehouse_lock
 
     home = DataHome.from_env()
     home.root.mkdir(parents=True, exist_ok=True)
     instance = _dagster_instance(home)
-    job = defs.resolve_job_def(RUN_JOB_NAME)
     level = "INFO" if args.verbose else "CRITICAL"  # Otherwise the summary below says it all.
     run_config = {
         "loggers": {"console": {"config": {"log_level": level}}},
-        "ops": {
-            "dbt_models": {
-                "config": {"full_refresh": args.full_refresh, "extra_vars": args.dbt_vars}
-            }
-        },
+        "ops": dbt_run_config(args.full_refresh, args.dbt_vars),
     }
     log_path = home.root / "logs" / "last-run.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with contextlib.ExitStack() as stack:
+        try:  # One writer at a time (orchestration/warehouse_lock.py).
+            stack.enter_context(
+                warehouse_lock(home, wait=not args.no_wait, purpose="hookhouse run")
+            )
+        except WarehouseBusy as busy:
+            print(f"hookhouse run: {busy}; run again when it has finished", file=sys.stderr)
+            return EXIT_BUSY
         if not args.verbose:  # dbt's progress lines go to the log file, not the terminal.
             stack.enter_context(contextlib.redirect_stdout(stack.enter_context(log_path.open("w"))))
-        result = job.execute_in_process(
-            run_config=run_config, instance=instance, raise_on_error=False
-        )
+        result = execute_run(instance, run_config, raise_on_error=False)
     if not result.success:
         print(describe_failure(result), file=sys.stderr)
         if not args.verbose:
@@ -106,6 +106,11 @@ def build_parser() -> argparse.ArgumentParser:
         type=json.loads,
         default={},
         help="more dbt --vars, as JSON (e.g. '{\"conversion_window_days\": 14}')",
+    )
+    run.add_argument(
+        "--no-wait",
+        action="store_true",
+        help=f"exit (code {EXIT_BUSY}) instead of waiting when another run writes the warehouse",
     )
     run.set_defaults(handler=cmd_run)
 

@@ -1,9 +1,22 @@
-"""The dbt project as Dagster assets, downstream of the ingest assets (dagster-dbt)."""
+"""The dbt project as Dagster assets, downstream of the ingest assets (dagster-dbt).
+
+Three steps, each one `dbt build`, so that no step mixes partitioned and unpartitioned
+assets that depend on each other (Dagster 1.13 fails such a step; DECISIONLOG.md,
+Orchestration):
+- `dbt_staging`: the seeds and staging models the core tables read (unpartitioned);
+- `dbt_models`: the day-partitioned models, those with `meta: {partitioned_by: event_day}`
+  in dbt_project.yml (the core tables). A run tagged `hookhouse/build: new-batches` (nightly,
+  sensor, `hookhouse run`) appends what bronze received since the last build; any other
+  partitioned run (a backfill of a date range, one run by BackfillPolicy.single_run)
+  rebuilds exactly its days;
+- `dbt_marts`: every other model (the marts), unpartitioned, built from the core tables.
+"""
 
 import os
 import shutil
 import sys
 from collections.abc import Iterator, Mapping
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,14 +25,21 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 from pydantic import Field
 
 from orchestration.dbt_days import (
-    EVENT_DAYS_ENV,
+    DBT_DAY_ENVS,
+    BuildPlan,
+    backfilled_days_env,
+    clear_backfilled_days,
     dbt_build_args,
     event_days_env,
+    pending_backfilled_days,
+    plan_backfill,
     plan_build,
     record_watermark,
 )
-from orchestration.paths import REPO_ROOT
+from orchestration.paths import REPO_ROOT, DataHome
 from orchestration.resources import DataHomeResource
+from orchestration.warehouse_lock import warehouse_lock
+from orchestration.warehouse_metadata import campaign_summary, new_event_counts, row_counts
 
 DBT_PROJECT = DbtProject(project_dir=REPO_ROOT, profiles_dir=REPO_ROOT)
 DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
@@ -55,8 +75,39 @@ def ensure_manifest(project: DbtProject = DBT_PROJECT) -> None:
         project.preparer.prepare(project)
 
 
+FIRST_EVENT_DAY_ENV = "HOOKHOUSE_FIRST_EVENT_DAY"
+EVENT_DAYS = dg.DailyPartitionsDefinition(
+    start_date=os.environ.get(FIRST_EVENT_DAY_ENV, "2025-01-01"),
+    end_offset=1,  # today's events arrive today: its partition exists from 00:00 UTC
+    timezone="UTC",
+)
+"""Daily partitions on the UTC event day, for the models that say `partitioned_by: event_day`.
+The first day only bounds what the UI offers to backfill (HOOKHOUSE_FIRST_EVENT_DAY)."""
+
+PARTITION_META = "partitioned_by"
+DAY_PARTITIONED = f"config.meta.{PARTITION_META}:event_day"
+"""dbt selection of the `dbt_models` step."""
+UPSTREAM_OF_CORE = f"+{DAY_PARTITIONED}"
+"""The day-partitioned models and all they read: `dbt_staging` and `dbt_models`."""
+
+NEW_BATCHES_TAG = ("hookhouse/build", "new-batches")
+"""Tags a run that appends new batches (the nightly way). Such a run is launched for the
+current UTC day's partition, since a partitioned step runs only in a partitioned run."""
+
+
+def current_day_partition() -> str:
+    """The partition a new-batches run is launched for: today, UTC."""
+    return datetime.now(UTC).date().isoformat()
+
+
+def _meta(dbt_resource_props: Mapping[str, Any]) -> Mapping[str, Any]:
+    return dbt_resource_props.get("config", {}).get("meta") or dbt_resource_props.get("meta", {})
+
+
 class HookhouseTranslator(DagsterDbtTranslator):
-    """Asset keys are warehouse names (`core/hook_events`); groups are layers."""
+    """Asset keys are warehouse names (`core/hook_events`); groups are layers; the models of
+    `partitioned_by: event_day` have daily partitions. Descriptions, column schemas and
+    owners (`meta.dagster.owners`) come from the dbt docs, as dagster-dbt reads them."""
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         if dbt_resource_props["resource_type"] == "source":
@@ -67,12 +118,19 @@ class HookhouseTranslator(DagsterDbtTranslator):
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         return LAYER_GROUPS.get(dbt_resource_props.get("schema", ""), "staging")
 
+    def get_partitions_def(
+        self, dbt_resource_props: Mapping[str, Any]
+    ) -> dg.PartitionsDefinition | None:
+        if _meta(dbt_resource_props).get(PARTITION_META) == "event_day":
+            return EVENT_DAYS
+        return None
+
 
 ensure_manifest()
 
 
 class DbtRunConfig(dg.Config):
-    """Run options of the dbt step."""
+    """Run options of the dbt steps."""
 
     full_refresh: bool = False
     """Rebuild every model from bronze instead of only the days with new events."""
@@ -80,11 +138,45 @@ class DbtRunConfig(dg.Config):
     """More dbt --vars, for a run that needs them."""
 
 
+DBT_STEPS = ("dbt_staging", "dbt_models", "dbt_marts")
+
+
+def dbt_run_config(
+    full_refresh: bool = False, extra_vars: Mapping[str, Any] | None = None
+) -> dict[str, dict[str, Any]]:
+    """The `ops` run config that gives every dbt step the same options."""
+    config = {"full_refresh": full_refresh, "extra_vars": dict(extra_vars or {})}
+    return {step: {"config": config} for step in DBT_STEPS}
+
+
+@dbt_assets(
+    manifest=DBT_PROJECT.manifest_path,
+    project=DBT_PROJECT,
+    dagster_dbt_translator=HookhouseTranslator(),
+    name="dbt_staging",
+    select=UPSTREAM_OF_CORE,
+    exclude=DAY_PARTITIONED,
+)
+def dbt_staging(
+    context: dg.AssetExecutionContext,
+    config: DbtRunConfig,
+    dbt: DbtCliResource,
+    data_home: DataHomeResource,
+) -> Iterator[Any]:
+    """Build and test the event catalog seed and the staging views over bronze."""
+    home = data_home.home()
+    with warehouse_lock(home, on_wait=context.log.warning, purpose=f"run {context.run.run_id}"):
+        plan = BuildPlan((), None, full_refresh=config.full_refresh)
+        yield from _dbt_build(context, dbt, home, plan, config.extra_vars, {})
+
+
 @dbt_assets(
     manifest=DBT_PROJECT.manifest_path,
     project=DBT_PROJECT,
     dagster_dbt_translator=HookhouseTranslator(),
     name="dbt_models",
+    select=DAY_PARTITIONED,
+    backfill_policy=dg.BackfillPolicy.single_run(),
 )
 def dbt_models(
     context: dg.AssetExecutionContext,
@@ -92,21 +184,107 @@ def dbt_models(
     dbt: DbtCliResource,
     data_home: DataHomeResource,
 ) -> Iterator[Any]:
-    """Build and test every dbt model; incremental models rebuild the days bronze received."""
+    """Build and test the core tables: append what bronze received since the last build, or,
+    in a backfill, rebuild exactly the run's event days."""
     home = data_home.home()
-    plan = plan_build(home, full_refresh=config.full_refresh)
-    # dbt runs in a child process and reads these; the run is the warehouse's only writer.
+    with warehouse_lock(home, on_wait=context.log.warning, purpose=f"run {context.run.run_id}"):
+        days = backfill_days(context)
+        if config.full_refresh or not days:
+            plan = plan_build(home, full_refresh=config.full_refresh)
+        else:
+            plan = plan_backfill(home, days)
+        context.log.info(describe_plan(plan))
+        yield from _dbt_build(context, dbt, home, plan, config.extra_vars, event_days_env(plan))
+        record_watermark(home, plan)
+        if not plan.backfill:
+            yield from days_built(context, plan)
+
+
+def days_built(context: dg.AssetExecutionContext, plan: BuildPlan) -> Iterator[Any]:
+    """A run that appended new batches also marks the event days it added to as materialized,
+    so the UI's partition view shows which days hold data (the run itself is recorded under
+    its own day)."""
+    run_days = set(context.partition_keys) if context.has_partition_key_range else set()
+    known = set(EVENT_DAYS.get_partition_keys())
+    days = [d.isoformat() for d in plan.event_days if d.isoformat() in known - run_days]
+    for key in sorted(context.selected_asset_keys, key=lambda k: k.to_user_string()):
+        for day in days:
+            yield dg.AssetMaterialization(
+                asset_key=key,
+                partition=day,
+                description="new events of this day appended by a new-batches run",
+                metadata={"run_partition": dg.MetadataValue.text(", ".join(sorted(run_days)))},
+            )
+
+
+@dbt_assets(
+    manifest=DBT_PROJECT.manifest_path,
+    project=DBT_PROJECT,
+    dagster_dbt_translator=HookhouseTranslator(),
+    name="dbt_marts",
+    exclude=UPSTREAM_OF_CORE,
+)
+def dbt_marts(
+    context: dg.AssetExecutionContext,
+    config: DbtRunConfig,
+    dbt: DbtCliResource,
+    data_home: DataHomeResource,
+) -> Iterator[Any]:
+    """Build and test the marts from the core tables, catching up with any backfilled days."""
+    home = data_home.home()
+    with warehouse_lock(home, on_wait=context.log.warning, purpose=f"run {context.run.run_id}"):
+        backfilled = pending_backfilled_days(home)
+        if backfilled:
+            context.log.info(f"marts: catching up with {len(backfilled)} backfilled days")
+        plan = BuildPlan((), None, full_refresh=config.full_refresh)
+        yield from _dbt_build(
+            context, dbt, home, plan, config.extra_vars, backfilled_days_env(backfilled)
+        )
+        if set(context.selected_asset_keys) == set(context.assets_def.keys):
+            clear_backfilled_days(home, backfilled)
+
+
+def backfill_days(context: dg.AssetExecutionContext) -> tuple[date, ...]:
+    """The event days a run backfills: its partitions, unless it appends new batches."""
+    if context.run.tags.get(NEW_BATCHES_TAG[0]) == NEW_BATCHES_TAG[1]:
+        return ()
+    if not context.has_partition_key_range:
+        return ()
+    return tuple(date.fromisoformat(key) for key in context.partition_keys)
+
+
+def describe_plan(plan: BuildPlan) -> str:
+    days = plan.event_days
+    span = f" ({days[0]} to {days[-1]})" if days else ""
+    if plan.full_refresh:
+        return "dbt: full refresh of every model from bronze"
+    if plan.backfill:
+        return f"dbt: backfill, rebuilding {len(days)} event days{span} through {plan.watermark}"
+    return f"dbt: appending new batches, reading {len(days)} event days{span}"
+
+
+def _dbt_build(
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    home: DataHome,
+    plan: BuildPlan,
+    extra_vars: Mapping[str, Any],
+    env: Mapping[str, str],
+) -> Iterator[Any]:
+    """One `dbt build` of the step's selection; fails with the failed tests and models named.
+
+    dbt holds the warehouse while it runs, so the step's events are held back until it has
+    exited and the row counts can be read and added to each materialization.
+    """
+    # dbt runs in a child process and reads these from the environment.
     os.environ["HOOKHOUSE_HOME"] = str(home.root)
-    os.environ.pop(EVENT_DAYS_ENV, None)
-    os.environ.update(event_days_env(plan))
-    context.log.info(
-        f"dbt: rebuilding {len(plan.event_days)} event days"
-        + (f" ({plan.event_days[0]} to {plan.event_days[-1]})" if plan.event_days else "")
-        + (" (full refresh)" if plan.full_refresh else "")
-    )
-    args = dbt_build_args(plan, config.extra_vars)
+    for name in DBT_DAY_ENVS:
+        os.environ.pop(name, None)
+    os.environ.update(env)
+    args = dbt_build_args(plan, dict(extra_vars))
     invocation = dbt.cli(args, context=context, raise_on_error=False)
-    yield from invocation.stream()
+    events = list(invocation.stream())
+    yield from _with_warehouse_metadata(context, home, plan, events)
     if not invocation.is_successful():
         failures = describe_failures(
             invocation.get_artifact("run_results.json"), invocation.get_artifact("manifest.json")
@@ -115,7 +293,39 @@ def dbt_models(
             description="dbt build failed:\n" + "\n".join(f"  - {line}" for line in failures),
             metadata={"dbt_log": dg.MetadataValue.path(str(invocation.target_path / "dbt.log"))},
         )
-    record_watermark(home, plan)
+
+
+def _table_name(key: dg.AssetKey) -> str:
+    return ".".join(key.path)
+
+
+def _with_warehouse_metadata(
+    context: dg.AssetExecutionContext, home: DataHome, plan: BuildPlan, events: list[Any]
+) -> Iterator[Any]:
+    """The events, each materialization with the rows of its table (and the campaign summary,
+    and the new and duplicate deliveries of the run, where they belong)."""
+    keys = {
+        event.output_name: context.asset_key_for_output(event.output_name)
+        for event in events
+        if isinstance(event, dg.Output)
+    }
+    counts = row_counts(home, [_table_name(key) for key in keys.values()])
+    for event in events:
+        if not isinstance(event, dg.Output):
+            yield event
+            continue
+        table = _table_name(keys[event.output_name])
+        extra: dict[str, Any] = {}
+        if table in counts:
+            extra["dagster/row_count"] = dg.MetadataValue.int(counts[table])
+        if table == "core.hook_events" and not plan.backfill and not plan.full_refresh:
+            for name, value in new_event_counts(home, plan.built_through).items():
+                extra[f"run_{name}"] = dg.MetadataValue.int(value)
+        if table == "marts.campaign_performance":
+            summary = campaign_summary(home)
+            if summary is not None:
+                extra["campaign_summary"] = summary
+        yield event.with_metadata({**event.metadata, **extra}) if extra else event
 
 
 def describe_failures(

@@ -3,7 +3,10 @@
 The warehouse records the newest bronze batch it has been built from (`hookhouse.build_state`).
 Every bronze batch after it brought events for some days; those days, however old, are the
 ones an incremental run rebuilds (HOOKHOUSE_EVENT_DAYS, see macros/incremental.sql).
-A run with no new batch rebuilds no day. Pure functions first; the two that touch files last.
+A run with no new batch rebuilds no day. A backfill (a partitioned Dagster run) instead
+rebuilds the days it names, through the watermark; the marts catch up with those days at
+their next build (`hookhouse.backfilled_days`). Pure functions first; those that touch files
+last.
 """
 
 from __future__ import annotations
@@ -28,6 +31,11 @@ class BuildPlan:
     watermark: str | None
     """The newest bronze batch id; None when bronze holds nothing."""
     full_refresh: bool = False
+    backfill: bool = False
+    """Rebuild exactly `event_days` (delete their rows, insert their events through
+    `watermark`) instead of appending new batches."""
+    built_through: str | None = None
+    """The watermark before this run: the batches after it are this run's new data."""
 
     @property
     def has_new_data(self) -> bool:
@@ -37,14 +45,30 @@ class BuildPlan:
 EVENT_DAYS_ENV = "HOOKHOUSE_EVENT_DAYS"
 """How the days reach dbt (macros/tests/get_where_subquery.sql): an environment variable,
 because a change of --vars makes dbt parse the whole project again."""
+BACKFILL_THROUGH_ENV = "HOOKHOUSE_BACKFILL_THROUGH_BATCH"
+"""Set on a backfill: the newest batch the rebuilt days take events from."""
+BACKFILLED_DAYS_ENV = "HOOKHOUSE_BACKFILLED_DAYS"
+"""For the marts: days a backfill rebuilt since their last build."""
+DBT_DAY_ENVS = (EVENT_DAYS_ENV, BACKFILL_THROUGH_ENV, BACKFILLED_DAYS_ENV)
+
+
+def _days(days: tuple[date, ...]) -> str:
+    return ",".join(day.isoformat() for day in days)
 
 
 def event_days_env(plan: BuildPlan) -> dict[str, str]:
     """The environment that names the days to rebuild; empty on a full refresh."""
     if plan.full_refresh:
         return {}
-    days = ",".join(day.isoformat() for day in plan.event_days)
-    return {EVENT_DAYS_ENV: days or NO_DAYS}
+    env = {EVENT_DAYS_ENV: _days(plan.event_days) or NO_DAYS}
+    if plan.backfill and plan.event_days and plan.watermark:
+        env[BACKFILL_THROUGH_ENV] = plan.watermark
+    return env
+
+
+def backfilled_days_env(days: tuple[date, ...]) -> dict[str, str]:
+    """The environment that tells the marts which days a backfill rebuilt."""
+    return {BACKFILLED_DAYS_ENV: _days(days)} if days else {}
 
 
 def dbt_build_args(plan: BuildPlan, extra_vars: dict[str, object] | None = None) -> list[str]:
@@ -105,20 +129,76 @@ def plan_build(home: DataHome, *, full_refresh: bool = False) -> BuildPlan:
             )
             parameters = [watermark]
         days = sorted(row[0] for row in connection.execute(days_query, parameters).fetchall())
-    return BuildPlan(tuple(days), newest, full_refresh)
+    return BuildPlan(tuple(days), newest, full_refresh, built_through=watermark)
+
+
+def plan_backfill(home: DataHome, days: tuple[date, ...]) -> BuildPlan:
+    """Rebuild these days through the warehouse's watermark.
+
+    A warehouse never built has nothing to backfill: the plan is then a first build.
+    """
+    watermark = built_watermark(home)
+    if watermark is None:
+        return plan_build(home)
+    return BuildPlan(tuple(sorted(days)), watermark, backfill=True, built_through=watermark)
 
 
 def record_watermark(home: DataHome, plan: BuildPlan) -> None:
-    """After a successful build: the warehouse is built through the plan's batch."""
+    """After a successful build: the warehouse is built through the plan's batch.
+
+    A backfill keeps the watermark and leaves its days for the marts to catch up with.
+    """
     if plan.watermark is None:
         return
     with duckdb.connect(str(home.warehouse)) as connection:
-        connection.execute("create schema if not exists hookhouse")
-        connection.execute(
-            "create table if not exists hookhouse.build_state "
-            "(built_through_batch varchar, event_days integer, built_at timestamp)"
-        )
+        _create_state(connection)
+        if plan.backfill:
+            connection.executemany(
+                "insert into hookhouse.backfilled_days values (?, now()::timestamp)",
+                [[day] for day in plan.event_days],
+            )
+            return
         connection.execute(
             "insert into hookhouse.build_state values (?, ?, now()::timestamp)",
             [plan.watermark, len(plan.event_days)],
+        )
+
+
+def _create_state(connection: duckdb.DuckDBPyConnection) -> None:
+    connection.execute("create schema if not exists hookhouse")
+    connection.execute(
+        "create table if not exists hookhouse.build_state "
+        "(built_through_batch varchar, event_days integer, built_at timestamp)"
+    )
+    connection.execute(
+        "create table if not exists hookhouse.backfilled_days "
+        "(event_day date, backfilled_at timestamp)"
+    )
+
+
+def pending_backfilled_days(home: DataHome) -> tuple[date, ...]:
+    """Days a backfill rebuilt that the marts have not been built since."""
+    if not home.warehouse.exists():
+        return ()
+    with duckdb.connect(str(home.warehouse), read_only=True) as connection:
+        rows = connection.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = 'hookhouse' and table_name = 'backfilled_days'"
+        ).fetchall()
+        if not rows[0][0]:
+            return ()
+        days = connection.execute(
+            "select distinct event_day from hookhouse.backfilled_days order by 1"
+        ).fetchall()
+    return tuple(day for (day,) in days)
+
+
+def clear_backfilled_days(home: DataHome, days: tuple[date, ...]) -> None:
+    """After the marts were built with these days: they are caught up."""
+    if not days:
+        return
+    with duckdb.connect(str(home.warehouse)) as connection:
+        _create_state(connection)
+        connection.executemany(
+            "delete from hookhouse.backfilled_days where event_day = ?", [[d] for d in days]
         )

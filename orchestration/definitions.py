@@ -1,28 +1,53 @@
-"""The Dagster definitions: every hookhouse asset, job and sensor, assembled in one place.
+"""The Dagster definitions: every hookhouse asset, check, job, schedule and sensor, in one place.
 
 `workspace.yaml` loads this module; `hookhouse run` executes the same `hookhouse_run` job
-in-process, so the command line, the sensor and the UI run one code path.
+in-process, so the command line, the schedule, the sensor and the UI run one code path.
 """
+
+from collections.abc import Mapping
+from typing import Any
 
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from orchestration.dbt_assets import DBT_EXECUTABLE, DBT_PROJECT, dbt_models
+from orchestration.checks import event_types_in_catalog, landing_freshness, reject_ratio
+from orchestration.dbt_assets import (
+    DBT_EXECUTABLE,
+    DBT_PROJECT,
+    NEW_BATCHES_TAG,
+    current_day_partition,
+    dbt_marts,
+    dbt_models,
+    dbt_staging,
+)
 from orchestration.ingest_assets import LANDING, ingest_landing
+from orchestration.instance import WRITER_TAG
 from orchestration.resources import DataHomeResource
-from orchestration.sensors import landing_sensor_for
+from orchestration.sensors import landing_sensor_for, nightly_schedule_for
 
 RUN_JOB_NAME = "hookhouse_run"
 
 hookhouse_run = dg.define_asset_job(
     RUN_JOB_NAME,
-    selection=dg.AssetSelection.all() - dg.AssetSelection.assets(LANDING.key),
-    description="Ingest new landing files, then build and test every model downstream.",
+    selection=(
+        dg.AssetSelection.all() - dg.AssetSelection.assets(LANDING.key)
+        | dg.AssetSelection.checks(landing_freshness)
+    ),
+    description=(
+        "Ingest new landing files, then build and test every model downstream. Tagged "
+        "hookhouse/build=new-batches (nightly, sensor, `hookhouse run`): append what is new. "
+        "Launched for a range of event days (a backfill): rebuild exactly those days, in one "
+        "dbt run."
+    ),
+    # Runs that write the warehouse never overlap: dagster.yaml limits this tag to one run.
+    tags=dict([WRITER_TAG]),
 )
 
 defs = dg.Definitions(
-    assets=[LANDING, ingest_landing, dbt_models],
+    assets=[LANDING, ingest_landing, dbt_staging, dbt_models, dbt_marts],
+    asset_checks=[reject_ratio, event_types_in_catalog, landing_freshness],
     jobs=[hookhouse_run],
+    schedules=[nightly_schedule_for(RUN_JOB_NAME)],
     sensors=[landing_sensor_for(RUN_JOB_NAME)],
     resources={
         "data_home": DataHomeResource(),
@@ -33,3 +58,22 @@ defs = dg.Definitions(
         ),
     },
 )
+
+
+def execute_run(
+    instance: dg.DagsterInstance,
+    run_config: Mapping[str, Any] | None = None,
+    resources: Mapping[str, Any] | None = None,
+    *,
+    raise_on_error: bool = True,
+) -> dg.ExecuteInProcessResult:
+    """`hookhouse run`: the run job in-process, launched as the schedule and the sensor launch
+    it (new batches, today's partition)."""
+    return defs.resolve_job_def(RUN_JOB_NAME).execute_in_process(
+        run_config=dict(run_config or {}),
+        instance=instance,
+        resources=resources,
+        partition_key=current_day_partition(),
+        tags=dict([NEW_BATCHES_TAG]),
+        raise_on_error=raise_on_error,
+    )

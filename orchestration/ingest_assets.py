@@ -6,6 +6,10 @@ import dagster as dg
 
 from orchestration.ingest import IngestReport, ingest
 from orchestration.resources import DataHomeResource
+from orchestration.warehouse_lock import warehouse_lock
+
+OWNERS = ["team:data-engineering"]
+"""Who answers for the ingest assets (the dbt models say theirs in dbt_project.yml)."""
 
 LANDING = dg.AssetSpec(
     key=dg.AssetKey(["landing", "hook_dumps"]),
@@ -16,6 +20,7 @@ LANDING = dg.AssetSpec(
         "optionally gzipped. Not materialized by hookhouse: it is the graph's source."
     ),
     kinds={"json"},
+    owners=OWNERS,
 )
 
 BRONZE_EVENTS = dg.AssetKey(["bronze", "hook_events"])
@@ -54,18 +59,21 @@ def report_metadata(report: IngestReport) -> dict[str, dg.MetadataValue]:
             deps=[LANDING],
             description="One row per kept hook record: typed envelope plus the whole record.",
             kinds={"polars", "parquet"},
+            owners=OWNERS,
         ),
         dg.AssetSpec(
             BRONZE_REJECTS,
             deps=[LANDING],
             description="One row per rejected record: source file, position, raw text, reason.",
             kinds={"polars", "parquet"},
+            owners=OWNERS,
         ),
         dg.AssetSpec(
             BRONZE_FILES,
             deps=[LANDING],
             description="One row per landing file read: its content hash and record counts.",
             kinds={"polars", "parquet"},
+            owners=OWNERS,
         ),
     ],
     group_name="ingest",
@@ -74,7 +82,10 @@ def report_metadata(report: IngestReport) -> dict[str, dg.MetadataValue]:
 def ingest_landing(
     context: dg.AssetExecutionContext, data_home: DataHomeResource
 ) -> Iterator[dg.MaterializeResult]:
-    report = ingest(data_home.home(), log=context.log.info)
+    home = data_home.home()
+    # Two ingests at once would both take the same new files: one writer at a time.
+    with warehouse_lock(home, on_wait=context.log.warning, purpose=f"run {context.run.run_id}"):
+        report = ingest(home, log=context.log.info)
     context.log.info(report.summary())
     metadata = report_metadata(report)
     for asset_key in (BRONZE_EVENTS, BRONZE_REJECTS):

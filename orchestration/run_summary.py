@@ -32,7 +32,22 @@ def describe_success(result: dg.ExecuteInProcessResult, home: DataHome) -> str:
             for name in str(metadata.get("damaged_files") or "").splitlines():
                 lines.append(f"  damaged, kept what was readable (see bronze.hook_rejects): {name}")
     lines += warehouse_summary(home)
+    lines += check_warnings(result)
     return "\n".join(lines)
+
+
+def check_warnings(result: dg.ExecuteInProcessResult) -> list[str]:
+    """The asset checks of the run that did not pass (dbt tests of severity warn, the reject
+    ratio, unknown event types, landing freshness), one line each."""
+    lines = []
+    for evaluation in result.get_asset_check_evaluations():
+        if evaluation.passed:
+            continue
+        key = evaluation.asset_check_key
+        level = "error" if evaluation.severity == dg.AssetCheckSeverity.ERROR else "warning"
+        text = f": {evaluation.description}" if evaluation.description else ""
+        lines.append(f"  {level}: check {key.name} on {key.asset_key.to_user_string()}{text}")
+    return lines
 
 
 SUMMARY_TABLES = (
@@ -87,5 +102,6 @@ def describe_failure(result: dg.ExecuteInProcessResult) -> str:
         lines.append(f"  step {event.step_key}: {message}")
         if cause:
             lines.append(f"    caused by: {cause}")
+    lines += [line for line in check_warnings(result) if line.startswith("  error:")]
     lines.append("Fix the cause above and run `hookhouse run` again; it resumes where it stopped.")
     return "\n".join(lines)

@@ -1,10 +1,12 @@
-"""The landing sensor: start a run when new landing files appear."""
+"""When runs start by themselves: the nightly schedule, and the landing sensor."""
 
 import hashlib
+import os
 
 import dagster as dg
 import polars as pl
 
+from orchestration.dbt_assets import NEW_BATCHES_TAG, current_day_partition
 from orchestration.ingest.bronze import read_manifest
 from orchestration.ingest.discover import scan_landing
 from orchestration.paths import DataHome
@@ -48,6 +50,36 @@ def landing_sensor_for(job_name: str) -> dg.SensorDefinition:
             return dg.SkipReason("no new landing files")
         run_key = hashlib.sha256(repr(sorted(pending)).encode()).hexdigest()[:16]
         context.log.info(f"{len(pending)} new landing files; run key {run_key}")
-        return dg.SensorResult(run_requests=[dg.RunRequest(run_key=run_key)])
+        return dg.SensorResult(run_requests=[new_batches_run(run_key)])
 
     return landing_sensor
+
+
+NIGHTLY_CRON_ENV = "HOOKHOUSE_NIGHTLY_CRON"
+NIGHTLY_CRON = "0 2 * * *"
+
+
+def new_batches_run(run_key: str | None = None) -> dg.RunRequest:
+    """A run that ingests what landed and appends it, as `hookhouse run` does."""
+    return dg.RunRequest(
+        run_key=run_key, partition_key=current_day_partition(), tags=dict([NEW_BATCHES_TAG])
+    )
+
+
+def nightly_schedule_for(job_name: str) -> dg.ScheduleDefinition:
+    """Every night (02:00 UTC, or the cron in HOOKHOUSE_NIGHTLY_CRON), the run job: ingest
+    whatever landed and build what is new, as `hookhouse run` does. Catch-up is built in:
+    a run picks up every batch since the last successful one, however many nights ago."""
+
+    @dg.schedule(
+        name="nightly",
+        job_name=job_name,
+        cron_schedule=os.environ.get(NIGHTLY_CRON_ENV, NIGHTLY_CRON),
+        execution_timezone="UTC",
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+        description="Ingest new landing files and build every model downstream, nightly (UTC).",
+    )
+    def nightly(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+        return new_batches_run()
+
+    return nightly

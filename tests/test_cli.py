@@ -6,6 +6,7 @@ import hashlib
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import duckdb
@@ -103,3 +104,44 @@ def test_a_failing_dbt_test_fails_the_run_and_names_test_and_model(home: DataHom
     # Fixing the cause (here: dropping the failing test) and running again succeeds.
     fixed = hookhouse(home, "run")
     assert fixed.returncode == 0, fixed.stderr
+
+
+def start_hookhouse(home: DataHome, *args: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "HOOKHOUSE_HOME": str(home.root)}
+    env.pop("DAGSTER_HOME", None)
+    return subprocess.Popen(
+        [HOOKHOUSE, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+@pytest.mark.slow
+def test_a_second_run_waits_or_exits_while_one_writes(home: DataHome) -> None:
+    from orchestration.warehouse_lock import holder
+
+    generated = hookhouse(
+        home, "generate", "--out", str(home.landing / "g"), "--events", "2000", "--days", "2"
+    )
+    assert generated.returncode == 0, generated.stderr
+    first = start_hookhouse(home, "run")
+    deadline = time.monotonic() + 120
+    while "pid" not in holder(home):  # the first run holds the warehouse
+        assert first.poll() is None and time.monotonic() < deadline, first.communicate()
+        time.sleep(0.2)
+
+    busy = hookhouse(home, "run", "--no-wait")
+    assert busy.returncode == 75
+    assert "another process is writing the warehouse" in busy.stderr
+    assert f"pid {first.pid}" in busy.stderr
+    second = start_hookhouse(home, "run")  # waits, then runs
+
+    out, err = first.communicate(timeout=600)
+    assert first.returncode == 0, err
+    out, err = second.communicate(timeout=600)
+    assert second.returncode == 0, err
+    assert "waiting for it to finish" in err
+    assert "0 new files" in out
+    # Intact: the waiting run found the first run's work complete and changed nothing.
+    assert "core.hook_events:" in out and "marts.campaign_performance:" in out
+    with duckdb.connect(str(home.warehouse), read_only=True) as connection:
+        builds = connection.execute("select count(*) from hookhouse.build_state").fetchall()
+    assert builds == [(2,)]

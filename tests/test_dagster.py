@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 
 import dagster as dg
+import pytest
 
-from orchestration.definitions import RUN_JOB_NAME, defs
+from orchestration.dbt_assets import NEW_BATCHES_TAG, current_day_partition
+from orchestration.definitions import RUN_JOB_NAME, defs, execute_run
+from orchestration.generate import generate_dumps
 from orchestration.paths import DataHome
 from orchestration.resources import DataHomeResource
 from orchestration.sensors import pending_landing_files
-from tests.conftest import bronze_table, write_landing
+from tests.conftest import write_landing
 
 EXPECTED_LINEAGE = {
     "landing/hook_dumps": [],
@@ -36,6 +41,70 @@ def lineage() -> dict[str, list[str]]:
     }
 
 
+SNAPSHOT = Path(__file__).parent / "snapshots" / "asset_lineage.txt"
+UPDATE_SNAPSHOT_ENV = "HOOKHOUSE_UPDATE_SNAPSHOT"
+SNAPSHOT_HEADER = f"""\
+# Every asset of orchestration/definitions.py and the assets it depends on, as
+# `asset <- dependency, ...`. tests/test_dagster.py compares it with the definitions; after
+# an intended change to the graph (a new model, say), rewrite it with
+#   {UPDATE_SNAPSHOT_ENV}=1 .venv/bin/pytest tests/test_dagster.py -k snapshot
+# and commit the difference with the change.
+"""
+
+
+def lineage_text() -> str:
+    lines = [
+        f"{key} <- {', '.join(parents)}".rstrip() for key, parents in sorted(lineage().items())
+    ]
+    return SNAPSHOT_HEADER + "\n".join(lines) + "\n"
+
+
+def test_the_asset_graph_matches_its_snapshot() -> None:
+    found = lineage_text()
+    if os.environ.get(UPDATE_SNAPSHOT_ENV):
+        SNAPSHOT.parent.mkdir(exist_ok=True)
+        SNAPSHOT.write_text(found)
+    expected = SNAPSHOT.read_text() if SNAPSHOT.exists() else ""
+    assert found == expected, (
+        f"The asset graph differs from {SNAPSHOT.relative_to(Path.cwd())}. If the change is "
+        f"intended, rewrite the snapshot: {UPDATE_SNAPSHOT_ENV}=1 .venv/bin/pytest "
+        "tests/test_dagster.py -k snapshot, and commit it."
+    )
+
+
+def test_every_asset_has_a_layer_group_a_description_and_an_owner() -> None:
+    graph = defs.resolve_asset_graph()
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        assert node.group_name in {"ingest", "staging", "core", "marts"}, key
+        assert node.owners, key
+        assert (node.description or "").strip(), key
+    events = graph.get(dg.AssetKey(["core", "hook_events"]))
+    columns = events.metadata["dagster/column_schema"]  # from the dbt docs
+    assert "event_id" in {column.name for column in columns.columns}
+
+
+def test_dbt_tests_and_the_data_quality_checks_are_asset_checks() -> None:
+    checks = {key.to_user_string() for key in defs.resolve_asset_graph().asset_check_keys}
+    assert "core/hook_events:unique_hook_events_event_id" in checks
+    assert {
+        "bronze/hook_events:reject_ratio",
+        "bronze/hook_events:event_types_in_catalog",
+        "landing/hook_dumps:landing_freshness",
+    } <= checks
+
+
+def test_the_nightly_schedule_runs_the_run_job_at_2_utc() -> None:
+    schedule = defs.resolve_schedule_def("nightly")
+    assert schedule.cron_schedule == "0 2 * * *"
+    assert schedule.execution_timezone == "UTC"
+    assert schedule.job_name == RUN_JOB_NAME
+    with dg.build_schedule_context(repository_def=defs.get_repository_def()) as context:
+        (request,) = schedule.evaluate_tick(context).run_requests or []
+    assert request.partition_key == current_day_partition()  # today's partition...
+    assert request.tags[NEW_BATCHES_TAG[0]] == NEW_BATCHES_TAG[1]  # ...appending new batches
+
+
 def test_definitions_load_and_lineage_is_as_expected() -> None:
     dg.Definitions.validate_loadable(defs)
     found = lineage()
@@ -43,19 +112,46 @@ def test_definitions_load_and_lineage_is_as_expected() -> None:
         assert found[key] == parents
 
 
-def test_the_run_job_ingests_in_process(home: DataHome) -> None:
-    write_landing(home, "a.ndjson", json.dumps(
-        {"event_type": "send", "event_date": "2026-10-01T00:00:00Z", "account_id": 1}))  # fmt: skip
-    result = defs.resolve_job_def(RUN_JOB_NAME).execute_in_process(
-        instance=dg.DagsterInstance.ephemeral(),
+@pytest.mark.slow
+def test_the_run_job_materializes_everything_in_process(home: DataHome) -> None:
+    generate_dumps(home.landing / "g", 1_500, seed=2, days=2, duplicate_rate=0.05)
+    result = execute_run(
+        dg.DagsterInstance.ephemeral(),
         resources={"data_home": DataHomeResource(root=str(home.root))},
     )
     assert result.success
-    assert bronze_table(home, "hook_events").height == 1
-    materialized = {
-        event.asset_key.to_user_string() for event in result.get_asset_materialization_events()
+    graph = defs.resolve_asset_graph()
+    metadata: dict[str, dict] = {}
+    partitions: dict[str, set] = {}
+    for event in result.get_asset_materialization_events():
+        materialization = event.step_materialization_data.materialization
+        metadata.setdefault(  # the step's own materialization, before the days it added to
+            materialization.asset_key.to_user_string(),
+            {name: value.value for name, value in materialization.metadata.items()},
+        )
+        partitions.setdefault(materialization.asset_key.to_user_string(), set()).add(
+            materialization.partition
+        )
+    executable = {
+        key.to_user_string() for key in graph.get_all_asset_keys() if graph.get(key).is_executable
     }
-    assert {"bronze/hook_events", "bronze/hook_rejects", "bronze/ingested_files"} <= materialized
+    assert set(metadata) == executable  # every asset, in one run
+    ingest = metadata["bronze/hook_events"]
+    assert ingest["records"] == ingest["kept"] + ingest["rejected"] > 1_400
+    assert ingest["first_event_day"] == "2026-10-01"
+    events = metadata["core/hook_events"]
+    assert events["dagster/row_count"] == events["run_new_events"]
+    assert events["run_duplicates"] == ingest["kept"] - events["run_new_events"] > 0
+    assert metadata["core/fct_email_events"]["dagster/row_count"] > 0
+    # The core tables' event days show as materialized partitions, besides the run's own day.
+    assert {"2026-10-01", "2026-10-02"} <= partitions["core/fct_email_events"]
+    assert partitions["marts/campaign_performance"] == {None}
+    summary = metadata["marts/campaign_performance"]["campaign_summary"]
+    assert summary.records and summary.records[0].data["sent"] > 0
+    evaluations = result.get_asset_check_evaluations()
+    assert len(evaluations) > 100 and all(
+        e.passed for e in evaluations if e.severity.value == "ERROR"
+    )
 
 
 def test_the_landing_sensor_requests_a_run_only_for_new_files(home: DataHome) -> None:
@@ -73,3 +169,20 @@ def test_the_landing_sensor_requests_a_run_only_for_new_files(home: DataHome) ->
 
     ingest(home, workers=1)
     assert pending_landing_files(home) == []
+
+
+def test_a_run_with_too_many_rejects_stops_before_the_models(home: DataHome) -> None:
+    from orchestration.run_summary import describe_failure
+
+    write_landing(home, "a.ndjson", json.dumps(
+        {"event_type": "send", "event_date": "2026-10-01T00:00:00Z", "account_id": 1}
+    ) + "\n{not json\n")  # fmt: skip
+    result = execute_run(
+        dg.DagsterInstance.ephemeral(),
+        resources={"data_home": DataHomeResource(root=str(home.root))},
+        raise_on_error=False,
+    )
+    assert not result.success
+    message = describe_failure(result)
+    assert "check reject_ratio on bronze/hook_events: 1 of 2 records rejected (50.00%)" in message
+    assert not home.warehouse.exists()  # no model was built on that batch

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from orchestration.dbt_assets import describe_failures
-from orchestration.dbt_days import BuildPlan, dbt_build_args, event_days_env
+from orchestration.dbt_days import BuildPlan, backfilled_days_env, dbt_build_args, event_days_env
 
 
 def test_a_plan_with_new_days_names_them_in_the_environment() -> None:
@@ -89,3 +89,17 @@ def test_a_dbt_error_before_any_node_still_says_where_to_look() -> None:
     assert describe_failures({"results": []}) == [
         "dbt exited with an error before any node ran; see the dbt log"
     ]
+
+
+def test_a_backfill_names_its_days_and_the_batch_it_rebuilds_through() -> None:
+    plan = BuildPlan((date(2026, 10, 2), date(2026, 10, 3)), "b7", backfill=True)
+    assert event_days_env(plan) == {
+        "HOOKHOUSE_EVENT_DAYS": "2026-10-02,2026-10-03",
+        "HOOKHOUSE_BACKFILL_THROUGH_BATCH": "b7",
+    }
+    assert dbt_build_args(plan) == ["build"]
+
+
+def test_the_marts_hear_of_backfilled_days_only_when_there_are_some() -> None:
+    assert backfilled_days_env(()) == {}
+    assert backfilled_days_env((date(2026, 10, 2),)) == {"HOOKHOUSE_BACKFILLED_DAYS": "2026-10-02"}

@@ -9,16 +9,14 @@ import dagster as dg
 import duckdb
 import pytest
 
-from orchestration.definitions import RUN_JOB_NAME, defs
+from orchestration.dbt_assets import dbt_run_config
+from orchestration.definitions import execute_run
 from orchestration.generate import generate_dumps
 from orchestration.paths import DataHome
 
 
 def run(home: DataHome, *, full_refresh: bool = False) -> None:
-    result = defs.resolve_job_def(RUN_JOB_NAME).execute_in_process(
-        run_config={"ops": {"dbt_models": {"config": {"full_refresh": full_refresh}}}},
-        instance=dg.DagsterInstance.ephemeral(),
-    )
+    result = execute_run(dg.DagsterInstance.ephemeral(), {"ops": dbt_run_config(full_refresh)})
     assert result.success
 
 

@@ -5,12 +5,13 @@
     the view ranks every delivery of the days it reads (their raw records included) to find
     first deliveries, while an event is new exactly when no delivery of its key came in a
     batch this table has seen, so only the new batches' records are read and ranked; the
-    typing is the view's own (macro staged_events_ctes). -#}
+    typing is the view's own (macro staged_events_ctes). A backfill (which deletes and
+    re-inserts whole days) takes the view, with new_events_filter. -#}
 -- depends_on: {{ source('bronze', 'hook_events') }}
 -- depends_on: {{ ref('event_catalog') }}
 with
 
-{% if is_incremental() -%}
+{% if is_incremental() and not hookhouse.backfill_through_batch() -%}
 {%- set watermark = hookhouse.batch_watermark() %}
 new_deliveries as (
     select * from {{ source('bronze', 'hook_events') }}
