@@ -28,9 +28,11 @@ from orchestration.dbt_days import (
     DBT_DAY_ENVS,
     BuildPlan,
     backfilled_days_env,
+    clear_appended_days,
     clear_backfilled_days,
     dbt_build_args,
     event_days_env,
+    pending_appended_days,
     pending_backfilled_days,
     plan_backfill,
     plan_build,
@@ -234,14 +236,15 @@ def dbt_marts(
     home = data_home.home()
     with warehouse_lock(home, on_wait=context.log.warning, purpose=f"run {context.run.run_id}"):
         backfilled = pending_backfilled_days(home)
+        appended = pending_appended_days(home)
         if backfilled:
             context.log.info(f"marts: catching up with {len(backfilled)} backfilled days")
-        plan = BuildPlan((), None, full_refresh=config.full_refresh)
-        yield from _dbt_build(
-            context, dbt, home, plan, config.extra_vars, backfilled_days_env(backfilled)
-        )
+        plan = BuildPlan(appended, None, full_refresh=config.full_refresh)
+        env = {**event_days_env(plan), **backfilled_days_env(backfilled)}
+        yield from _dbt_build(context, dbt, home, plan, config.extra_vars, env)
         if set(context.selected_asset_keys) == set(context.assets_def.keys):
             clear_backfilled_days(home, backfilled)
+            clear_appended_days(home, appended)
 
 
 def backfill_days(context: dg.AssetExecutionContext) -> tuple[date, ...]:

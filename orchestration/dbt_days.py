@@ -162,6 +162,10 @@ def record_watermark(home: DataHome, plan: BuildPlan) -> None:
             "insert into hookhouse.build_state values (?, ?, now()::timestamp)",
             [plan.watermark, len(plan.event_days)],
         )
+        connection.executemany(
+            "insert into hookhouse.appended_days values (?, now()::timestamp)",
+            [[day] for day in plan.event_days],
+        )
 
 
 def _create_state(connection: duckdb.DuckDBPyConnection) -> None:
@@ -174,31 +178,55 @@ def _create_state(connection: duckdb.DuckDBPyConnection) -> None:
         "create table if not exists hookhouse.backfilled_days "
         "(event_day date, backfilled_at timestamp)"
     )
+    connection.execute(
+        "create table if not exists hookhouse.appended_days (event_day date, appended_at timestamp)"
+    )
 
 
 def pending_backfilled_days(home: DataHome) -> tuple[date, ...]:
     """Days a backfill rebuilt that the marts have not been built since."""
+    return _pending_days(home, "backfilled_days")
+
+
+def pending_appended_days(home: DataHome) -> tuple[date, ...]:
+    """Days the core tables appended new events to since the marts were last built: the
+    days the marts' incremental models recompute (the marts are a later dbt step, after
+    the core step has moved the watermark)."""
+    return _pending_days(home, "appended_days")
+
+
+def _pending_days(home: DataHome, table: str) -> tuple[date, ...]:
     if not home.warehouse.exists():
         return ()
     with duckdb.connect(str(home.warehouse), read_only=True) as connection:
         rows = connection.execute(
             "select count(*) from information_schema.tables "
-            "where table_schema = 'hookhouse' and table_name = 'backfilled_days'"
+            "where table_schema = 'hookhouse' and table_name = ?",
+            [table],
         ).fetchall()
         if not rows[0][0]:
             return ()
         days = connection.execute(
-            "select distinct event_day from hookhouse.backfilled_days order by 1"
+            f"select distinct event_day from hookhouse.{table} order by 1"
         ).fetchall()
     return tuple(day for (day,) in days)
 
 
 def clear_backfilled_days(home: DataHome, days: tuple[date, ...]) -> None:
     """After the marts were built with these days: they are caught up."""
+    _clear_days(home, "backfilled_days", days)
+
+
+def clear_appended_days(home: DataHome, days: tuple[date, ...]) -> None:
+    """After the marts were built with these days: they are caught up."""
+    _clear_days(home, "appended_days", days)
+
+
+def _clear_days(home: DataHome, table: str, days: tuple[date, ...]) -> None:
     if not days:
         return
     with duckdb.connect(str(home.warehouse)) as connection:
         _create_state(connection)
         connection.executemany(
-            "delete from hookhouse.backfilled_days where event_day = ?", [[d] for d in days]
+            f"delete from hookhouse.{table} where event_day = ?", [[d] for d in days]
         )
