@@ -1,14 +1,14 @@
 """The dbt project as Dagster assets, downstream of the ingest assets (dagster-dbt).
 
-Three steps, each one `dbt build`, so that no step mixes partitioned and unpartitioned
+Two steps, each one `dbt build`, so that no step mixes partitioned and unpartitioned
 assets that depend on each other (Dagster 1.13 fails such a step; DECISIONLOG.md,
 Orchestration):
-- `dbt_staging`: the seeds and staging models the core tables read (unpartitioned);
 - `dbt_models`: the day-partitioned models, those with `meta: {partitioned_by: event_day}`
-  in dbt_project.yml (the core tables). A run tagged `hookhouse/build: new-batches` (nightly,
-  sensor, `hookhouse run`) appends what bronze received since the last build; any other
-  partitioned run (a backfill of a date range, one run by BackfillPolicy.single_run)
-  rebuilds exactly its days;
+  in dbt_project.yml (the core tables, and the seed and staging view they read, which
+  carry the flag so that no third dbt start-up is paid each night). A run tagged
+  `hookhouse/build: new-batches` (nightly, sensor, `hookhouse run`) appends what bronze
+  received since the last build; any other partitioned run (a backfill of a date range,
+  one run by BackfillPolicy.single_run) rebuilds exactly its days;
 - `dbt_marts`: every other model (the marts), unpartitioned, built from the core tables.
 """
 
@@ -90,7 +90,7 @@ PARTITION_META = "partitioned_by"
 DAY_PARTITIONED = f"config.meta.{PARTITION_META}:event_day"
 """dbt selection of the `dbt_models` step."""
 UPSTREAM_OF_CORE = f"+{DAY_PARTITIONED}"
-"""The day-partitioned models and all they read: `dbt_staging` and `dbt_models`."""
+"""The day-partitioned models and all they read: what `dbt_marts` leaves out."""
 
 NEW_BATCHES_TAG = ("hookhouse/build", "new-batches")
 """Tags a run that appends new batches (the nightly way). Such a run is launched for the
@@ -140,7 +140,7 @@ class DbtRunConfig(dg.Config):
     """More dbt --vars, for a run that needs them."""
 
 
-DBT_STEPS = ("dbt_staging", "dbt_models", "dbt_marts")
+DBT_STEPS = ("dbt_models", "dbt_marts")
 
 
 def dbt_run_config(
@@ -149,27 +149,6 @@ def dbt_run_config(
     """The `ops` run config that gives every dbt step the same options."""
     config = {"full_refresh": full_refresh, "extra_vars": dict(extra_vars or {})}
     return {step: {"config": config} for step in DBT_STEPS}
-
-
-@dbt_assets(
-    manifest=DBT_PROJECT.manifest_path,
-    project=DBT_PROJECT,
-    dagster_dbt_translator=HookhouseTranslator(),
-    name="dbt_staging",
-    select=UPSTREAM_OF_CORE,
-    exclude=DAY_PARTITIONED,
-)
-def dbt_staging(
-    context: dg.AssetExecutionContext,
-    config: DbtRunConfig,
-    dbt: DbtCliResource,
-    data_home: DataHomeResource,
-) -> Iterator[Any]:
-    """Build and test the event catalog seed and the staging views over bronze."""
-    home = data_home.home()
-    with warehouse_lock(home, on_wait=context.log.warning, purpose=f"run {context.run.run_id}"):
-        plan = BuildPlan((), None, full_refresh=config.full_refresh)
-        yield from _dbt_build(context, dbt, home, plan, config.extra_vars, {})
 
 
 @dbt_assets(

@@ -18,7 +18,6 @@ from orchestration.dbt_assets import (
     current_day_partition,
     dbt_marts,
     dbt_models,
-    dbt_staging,
 )
 from orchestration.ingest_assets import LANDING, ingest_landing
 from orchestration.instance import WRITER_TAG
@@ -44,7 +43,7 @@ hookhouse_run = dg.define_asset_job(
 )
 
 defs = dg.Definitions(
-    assets=[LANDING, ingest_landing, dbt_staging, dbt_models, dbt_marts],
+    assets=[LANDING, ingest_landing, dbt_models, dbt_marts],
     asset_checks=[reject_ratio, event_types_in_catalog, landing_freshness],
     jobs=[hookhouse_run],
     schedules=[nightly_schedule_for(RUN_JOB_NAME)],
