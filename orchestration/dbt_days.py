@@ -162,10 +162,11 @@ def record_watermark(home: DataHome, plan: BuildPlan) -> None:
             "insert into hookhouse.build_state values (?, ?, now()::timestamp)",
             [plan.watermark, len(plan.event_days)],
         )
-        connection.executemany(
-            "insert into hookhouse.appended_days values (?, now()::timestamp)",
-            [[day] for day in plan.event_days],
-        )
+        if plan.event_days:
+            connection.executemany(
+                "insert into hookhouse.appended_days values (?, now()::timestamp)",
+                [[day] for day in plan.event_days],
+            )
 
 
 def _create_state(connection: duckdb.DuckDBPyConnection) -> None:

@@ -95,7 +95,6 @@ def campaign_summary(home: DataHome) -> dg.TableMetadataValue | None:
             {
                 name: (round(value, 4) if isinstance(value, float) else value)
                 for name, value in zip(names, row, strict=True)
-                if value is not None
             }
         )
         for row in rows

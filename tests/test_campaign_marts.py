@@ -15,7 +15,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from orchestration.definitions import RUN_JOB_NAME, defs
+from orchestration.definitions import execute_run
 from orchestration.paths import DataHome
 from tests.conftest import write_landing
 
@@ -83,9 +83,7 @@ def land(home: DataHome, name: str, events: list[dict[str, object]]) -> None:
 
 
 def run_pipeline() -> None:
-    result = defs.resolve_job_def(RUN_JOB_NAME).execute_in_process(
-        instance=dg.DagsterInstance.ephemeral()
-    )
+    result = execute_run(dg.DagsterInstance.ephemeral())
     assert result.success
 
 
