@@ -55,7 +55,7 @@ def differences(snapshot: Path, warehouse: Path) -> dict[str, tuple[int, int]]:
 def test_nightly_runs_equal_a_full_rebuild(home: DataHome, tmp_path: Path) -> None:
     dumps = tmp_path / "dumps"
     report = generate_dumps(
-        dumps, 6_000, seed=11, days=5, duplicate_rate=0.03, late_rate=0.08, malformed_rate=0.002
+        dumps, 6_000, seed=11, days=3, duplicate_rate=0.03, late_rate=0.08, malformed_rate=0.002
     )
     assert report.late > 0 and report.duplicates > 0
     nights = sorted(p for p in dumps.iterdir() if p.is_dir())
