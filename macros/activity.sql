@@ -3,19 +3,11 @@
 
     Per-day marts (promocode_daily, loyalty_daily, popup_funnel) are rebuilt day by day: a
     run replaces the UTC event days that gained non-test events of the mart's family since
-    its last build (delete+insert on event_day), recomputing those days from all their
-    events, so distinct counts stay exact and the result equals a full rebuild.
+    its last build (delete+insert on event_day: rebuilt_by_day_config), recomputing those
+    days from all their events, so distinct counts stay exact and the result equals a full
+    rebuild.
     `built_through_batch` (the newest ingest batch counted in a row) is the watermark.
     campaign_launches is rebuilt launch by launch instead (see launch_scoped below). -#}
-
-{% macro activity_daily_config() -%}
-    {{ config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='event_day',
-        on_schema_change='fail',
-    ) }}
-{%- endmacro %}
 
 {#- The events a per-day activity mart counts: the family fact's non-test events (each
     event is there once), on a full build all of them, on an incremental run those of the

@@ -1,4 +1,4 @@
-{{ hookhouse.activity_daily_config() }}
+{{ hookhouse.rebuilt_by_day_config() }}
 {#- Loyalty activity per account, loyalty program and UTC day: one column (or a count and
     a points sum) per loyalty event type of the event-types document. Points are summed only
     for the points_* types; loyalty_id is NULL for events that name no program. -#}

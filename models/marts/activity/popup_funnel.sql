@@ -1,4 +1,4 @@
-{{ hookhouse.activity_daily_config() }}
+{{ hookhouse.rebuilt_by_day_config() }}
 {#- The pop-up funnel per account, pop-up and UTC day: events of each step and the distinct
     visitors (recipients) who reached it, with rates over the visitors shown the pop-up. -#}
 with

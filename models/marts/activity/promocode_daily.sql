@@ -1,4 +1,4 @@
-{{ hookhouse.activity_daily_config() }}
+{{ hookhouse.rebuilt_by_day_config() }}
 {#- Promo codes per account, UTC day and issuing campaign: codes attached (issued),
     activated and detached. campaign_id is NULL for the codes whose event names no campaign
     (issued outside a campaign): one row per (account_id, event_day, campaign_id), NULL a
