@@ -448,3 +448,50 @@ def test_the_event_key_is_xxh3_128_of_the_sorted_compact_json(home: DataHome) ->
         b'"event_date":"2026-10-01T12:00:00Z","event_type":"open"}'
     )
     assert bronze_table(home, "hook_events")["event_key"].item() == xxh3_128_hexdigest(canonical)
+
+
+@pytest.mark.parametrize("ending", ["\n", ""])
+def test_line_ranges_cut_at_line_ends_and_number_lines_across_blocks(
+    tmp_path, monkeypatch: pytest.MonkeyPatch, ending: str
+) -> None:
+    monkeypatch.setattr(readers, "BLOCK_BYTES", 64)
+    # Lines shorter than a block, one exactly a block long, and two longer than a block.
+    lengths = [10, 63, 5, 200, 1, 64, 30, 130, 7]
+    lines = [f"{index:02d}" + "x" * (length - 2) for index, length in enumerate(lengths)]
+    path = tmp_path / "a.ndjson"
+    path.write_bytes(("\n".join(lines) + ending).encode())
+    ranges = list(readers._line_ranges(path))
+    data = path.read_bytes()
+    assert b"".join(data[r.start : r.end] for r in ranges) == data
+    seen: dict[int, str] = {}
+    for block in ranges:
+        text = block.read().data.decode()
+        assert block.end == len(data) or text.endswith("\n")
+        for offset, content in enumerate(text.split("\n")[: text.count("\n") or 1]):
+            seen[block.first_line + offset] = content
+    assert seen == {number: text for number, text in enumerate(lines, start=1)}
+
+
+def test_records_on_both_sides_of_a_parse_chunk_keep_their_outcomes(home: DataHome) -> None:
+    # A malformed record and a wrong-typed field in one chunk, clean chunks around them.
+    from orchestration.ingest.records import CHUNK_RECORDS
+
+    lines = [line(event(event_data={"n": i})) for i in range(3 * CHUNK_RECORDS)]
+    lines[CHUNK_RECORDS + 3] = line(event(account_id="23"))
+    lines[CHUNK_RECORDS + 4] = line(event(list_id="111", event_data={"n": -1}))
+    lines[-1] = "not json"
+    write_landing(home, "a.ndjson", "\n".join(lines))
+    report = ingest(home, workers=1)
+    assert (report.kept, report.rejected, report.type_errors) == (3 * CHUNK_RECORDS - 2, 2, 1)
+    assert rejects_by_position(home, "a.ndjson") == {
+        CHUNK_RECORDS + 4: "account_id must be an integer, not a string",
+        3 * CHUNK_RECORDS: "not valid JSON: invalid literal, expected 'null': "
+        "line 1 column 1 (char 0)",
+    }
+    rows = bronze_table(home, "hook_events").sort("position")
+    assert rows["position"].to_list() == [
+        n for n in range(1, 3 * CHUNK_RECORDS) if n != CHUNK_RECORDS + 4
+    ]
+    wrong = rows.filter(pl.col("type_errors").is_not_null())
+    assert wrong["position"].to_list() == [CHUNK_RECORDS + 5]
+    assert wrong["type_errors"].to_list() == [["list_id"]] and wrong["list_id"].to_list() == [None]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import mmap
 import os
 import zlib
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+import numpy as np
 import orjson
 
 from orchestration.ingest.discover import Format, LandingFile
@@ -29,6 +31,7 @@ WHOLE_JSON_LIMIT = 64 * 1024 * 1024
 MAX_DAMAGE_RAW = 64 * 1024
 """How much of the unreadable remainder a file-damage rejection keeps as its raw text."""
 
+NEWLINE = ord("\n")
 _READ_ERRORS = (EOFError, OSError, zlib.error, UnicodeDecodeError)
 
 
@@ -197,29 +200,39 @@ def _ndjson_blocks(stream: BinaryIO | GzipStream) -> Iterator[Block]:
 
 
 def _line_ranges(path: Path) -> Iterator[LineRange]:
-    """Cut a plain NDJSON file into ranges of whole lines, counting lines on the way."""
+    """Cut a plain NDJSON file into ranges of whole lines, counting lines on the way.
+
+    The file is mapped, not read: finding a cut and counting newlines touch the page cache
+    in place, so the workers that read the ranges are the only ones to copy the bytes.
+    """
     with path.open("rb") as handle:
         size = os.fstat(handle.fileno()).st_size
-        start, line = 0, 1
-        while start < size:
-            handle.seek(start)
-            chunk = handle.read(BLOCK_BYTES)
-            cut = chunk.rfind(b"\n")
-            if start + len(chunk) >= size:
-                end, newlines = size, chunk.count(b"\n")
-            elif cut >= 0:
-                end, newlines = start + cut + 1, chunk.count(b"\n", 0, cut + 1)
-            else:  # One line longer than a block: read on to its end.
-                end, newlines = start + len(chunk), 0
-                while more := handle.read(BLOCK_BYTES):
-                    found = more.find(b"\n")
-                    if found >= 0:
-                        end, newlines = end + found + 1, 1
-                        break
-                    end += len(more)
-            yield LineRange(path, start, end, line)
-            line += newlines
-            start = end
+        if size == 0:
+            return
+        with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+            start, line = 0, 1
+            while start < size:
+                end = min(start + BLOCK_BYTES, size)
+                if end < size:
+                    # The block ends after its last newline; a line longer than a block
+                    # extends it to that line's end.
+                    cut = mapped.rfind(b"\n", start, end)
+                    if cut < 0:
+                        cut = mapped.find(b"\n", end)
+                    end = size if cut < 0 else cut + 1
+                yield LineRange(path, start, end, line)
+                line += _newlines(mapped, start, end)
+                # Unmap the pages counted (the page cache keeps them): mapped pages count in
+                # this process's resident memory, which must not grow with the file.
+                page_start = start - start % mmap.PAGESIZE
+                mapped.madvise(mmap.MADV_DONTNEED, page_start, end - page_start)
+                start = end
+
+
+def _newlines(mapped: mmap.mmap, start: int, end: int) -> int:
+    """How many newlines bytes [start, end) hold (numpy counts about 3x faster than bytes)."""
+    view = np.frombuffer(mapped, dtype=np.uint8, count=end - start, offset=start)
+    return int(np.count_nonzero(view == NEWLINE))
 
 
 def _json_blocks(stream: BinaryIO | GzipStream) -> Iterator[Block]:
