@@ -8,7 +8,6 @@ from collections.abc import Mapping
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
 
 from orchestration.checks import event_types_in_catalog, landing_freshness, reject_ratio
 from orchestration.dbt_assets import (
@@ -21,7 +20,7 @@ from orchestration.dbt_assets import (
 )
 from orchestration.ingest_assets import LANDING, ingest_landing
 from orchestration.instance import WRITER_TAG
-from orchestration.resources import DataHomeResource
+from orchestration.resources import DataHomeResource, HookhouseDbtCliResource
 from orchestration.sensors import landing_sensor_for, nightly_schedule_for
 
 RUN_JOB_NAME = "hookhouse_run"
@@ -50,7 +49,7 @@ defs = dg.Definitions(
     sensors=[landing_sensor_for(RUN_JOB_NAME)],
     resources={
         "data_home": DataHomeResource(),
-        "dbt": DbtCliResource(
+        "dbt": HookhouseDbtCliResource(
             project_dir=DBT_PROJECT,
             profiles_dir=str(DBT_PROJECT.profiles_dir),
             dbt_executable=DBT_EXECUTABLE,

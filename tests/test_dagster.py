@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 from pathlib import Path
 
 import dagster as dg
 import pytest
+from dagster_dbt import DbtCliResource
+from packaging import version
 
 from orchestration.dbt_assets import NEW_BATCHES_TAG, current_day_partition
 from orchestration.definitions import RUN_JOB_NAME, defs, execute_run
 from orchestration.generate import generate_dumps
 from orchestration.paths import DataHome
-from orchestration.resources import DataHomeResource
+from orchestration.resources import DataHomeResource, HookhouseDbtCliResource
 from orchestration.sensors import pending_landing_files
 from tests.conftest import write_landing
 
@@ -92,6 +95,16 @@ def test_dbt_tests_and_the_data_quality_checks_are_asset_checks() -> None:
         "bronze/hook_events:event_types_in_catalog",
         "landing/hook_dumps:landing_freshness",
     } <= checks
+
+
+def test_the_dbt_resource_skips_what_hookhouse_does_not_use() -> None:
+    # HookhouseDbtCliResource overrides two members of dagster-dbt's resource; if dagster-dbt
+    # renames them, the overrides stop saving anything: fail here instead.
+    assert {"_cli_version", "_initialize_dbt_core_adapter"} <= set(vars(DbtCliResource))
+    dbt = defs.resources["dbt"]
+    assert isinstance(dbt, HookhouseDbtCliResource)
+    assert dbt._cli_version == version.parse(importlib.metadata.version("dbt-core"))
+    assert dbt._initialize_dbt_core_adapter(["build"]) is None
 
 
 def test_the_nightly_schedule_runs_the_run_job_at_2_utc() -> None:
