@@ -147,16 +147,10 @@ DBT_STEPS = ("dbt_models", "dbt_marts")
 
 
 def dbt_run_config(
-    full_refresh: bool = False,
-    extra_vars: Mapping[str, Any] | None = None,
-    unit_tests: bool = False,
+    full_refresh: bool = False, extra_vars: Mapping[str, Any] | None = None
 ) -> dict[str, dict[str, Any]]:
     """The `ops` run config that gives every dbt step the same options."""
-    config = {
-        "full_refresh": full_refresh,
-        "extra_vars": dict(extra_vars or {}),
-        "unit_tests": unit_tests,
-    }
+    config = {"full_refresh": full_refresh, "extra_vars": dict(extra_vars or {})}
     return {step: {"config": config} for step in DBT_STEPS}
 
 

@@ -140,14 +140,6 @@ _canonical = partial(orjson.dumps, option=orjson.OPT_SORT_KEYS)
 _get = dict.get
 
 
-def _type_ok(kind: type, value: object) -> bool:
-    if value is None:
-        return True
-    if type(value) is not kind:
-        return False
-    return kind is not int or INT64_MIN <= value <= INT64_MAX  # type: ignore[operator]
-
-
 def _parse_records(positions: Iterable[int], raws: list[bytes]) -> ParsedBlock:
     # Column by column rather than record by record: every statement of _parse_chunk is a
     # map() over a chunk's objects, so the common case runs in C, and the rare cases
@@ -229,12 +221,13 @@ def _parse_chunk(
         values = list(map(_get, objects, repeat(name)))
         if not set(map(type, values)) <= allowed:
             for index, value in enumerate(values):
-                if not _type_ok(kind, value):
+                if value is not None and type(value) is not kind:
                     values[index] = None
                     wrong.setdefault(index, []).append(name)
         if name in columns:  # objects and arrays have no typed column: they stay in `record`
             columns[name].extend(values)
-    # Integers beyond 64 bits pass the type test here; _check_int_ranges NULLs them after.
+    # Integers beyond 64 bits pass the type test here: _check_int_ranges NULLs them, per
+    # column, once the block is parsed.
     columns["type_errors"].extend(map(wrong.get, range(len(objects))))
     columns["record"].extend(raws)
 
