@@ -10,18 +10,29 @@ Orchestration):
   received since the last build; any other partitioned run (a backfill of a date range,
   one run by BackfillPolicy.single_run) rebuilds exactly its days;
 - `dbt_marts`: every other model (the marts), unpartitioned, built from the core tables.
+
+A run that appends new batches and builds every mart too (the nightly run) pays one dbt
+start-up, not two: `dbt_models` builds both selections in one invocation and hands the marts'
+results to `dbt_marts` (orchestration/dbt_handoff.py).
 """
 
 import os
 import shutil
 import sys
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DbtCliInvocation,
+    DbtCliResource,
+    DbtProject,
+    dbt_assets,
+)
 from pydantic import Field
 
 from orchestration.dbt_days import (
@@ -37,6 +48,14 @@ from orchestration.dbt_days import (
     plan_backfill,
     plan_build,
     record_watermark,
+)
+from orchestration.dbt_handoff import (
+    MartsHandoff,
+    handed_off_events,
+    split_results,
+    take_handoff,
+    unique_ids,
+    write_handoff,
 )
 from orchestration.paths import REPO_ROOT, DataHome
 from orchestration.resources import DataHomeResource
@@ -178,7 +197,20 @@ def dbt_models(
         else:
             plan = plan_backfill(home, days)
         context.log.info(describe_plan(plan))
-        yield from _dbt_build(context, dbt, home, plan, config, event_days_env(plan))
+        env = event_days_env(plan)
+        handoff = None
+        if not plan.backfill and marts_follow(context, config, home):
+            backfilled = pending_backfilled_days(home)
+            env |= backfilled_days_env(backfilled)
+            handoff = MartsHandoff(
+                run_id=context.run.run_id,
+                target_path="",
+                events=[],
+                appended_days=[day.isoformat() for day in plan.event_days],
+                backfilled_days=[day.isoformat() for day in backfilled],
+            )
+            context.log.info("dbt: one invocation builds the marts too; dbt_marts reports them")
+        yield from _dbt_build(context, dbt, home, plan, config, env, handoff=handoff)
         record_watermark(home, plan)
         if not plan.backfill:
             yield from days_built(context, plan)
@@ -217,6 +249,13 @@ def dbt_marts(
     """Build and test the marts from the core tables, catching up with any backfilled days."""
     home = data_home.home()
     with warehouse_lock(home, on_wait=context.log.warning, purpose=f"run {context.run.run_id}"):
+        handoff = take_handoff(home, context.run.run_id)
+        if handoff is not None and _whole_step(context):
+            context.log.info("marts: built by the dbt_models step's invocation of this run")
+            yield from _handed_off(context, home, handoff)
+            clear_backfilled_days(home, handoff.days("backfilled"))
+            clear_appended_days(home, handoff.days("appended"))
+            return
         backfilled = pending_backfilled_days(home)
         appended = pending_appended_days(home)
         if backfilled:
@@ -224,9 +263,38 @@ def dbt_marts(
         plan = BuildPlan(appended, None, full_refresh=config.full_refresh)
         env = {**event_days_env(plan), **backfilled_days_env(backfilled)}
         yield from _dbt_build(context, dbt, home, plan, config, env)
-        if set(context.selected_asset_keys) == set(context.assets_def.keys):
+        if _whole_step(context):
             clear_backfilled_days(home, backfilled)
             clear_appended_days(home, appended)
+
+
+def _whole_step(context: dg.AssetExecutionContext) -> bool:
+    """Whether the step builds and tests every asset of its definition (no subset)."""
+    assets_def = context.assets_def
+    return set(context.selected_asset_keys) == set(assets_def.keys) and set(
+        context.selected_asset_check_keys
+    ) == set(assets_def.check_keys)
+
+
+def marts_follow(context: dg.AssetExecutionContext, config: DbtRunConfig, home: DataHome) -> bool:
+    """Whether one dbt invocation of this `dbt_models` step can build the marts too: the run
+    executes the whole of both dbt steps, with the same options, and the marts have caught up
+    with every day appended before (they recompute the days this step appends; other days
+    would need a scan of their own)."""
+    run = context.run
+    marts_step = dbt_marts.op.name
+    if run.step_keys_to_execute is not None and marts_step not in run.step_keys_to_execute:
+        return False
+    layer = context.job_def.asset_layer  # the run's own subset of the job
+    if not dbt_marts.keys <= set(layer.selected_asset_keys):
+        return False
+    in_run = layer.asset_graph.assets_def_for_key(next(iter(dbt_marts.keys)))
+    if in_run.check_keys != dbt_marts.check_keys or not _whole_step(context):
+        return False
+    marts_config = (run.run_config.get("ops") or {}).get(marts_step, {}).get("config") or {}
+    if DbtRunConfig(**marts_config) != config:
+        return False
+    return not pending_appended_days(home)
 
 
 def backfill_days(context: dg.AssetExecutionContext) -> tuple[date, ...]:
@@ -255,9 +323,13 @@ def _dbt_build(
     plan: BuildPlan,
     config: DbtRunConfig,
     env: Mapping[str, str],
+    *,
+    handoff: MartsHandoff | None = None,
 ) -> Iterator[Any]:
     """One `dbt build` of the step's selection; fails with the failed tests and models named.
 
+    With a `handoff`, the invocation builds the marts too: their result events and failures
+    go to the hand-off for the `dbt_marts` step, and only this step's own failures fail it.
     dbt holds the warehouse while it runs, so the step's events are held back until it has
     exited and the row counts can be read and added to each materialization.
     """
@@ -269,18 +341,87 @@ def _dbt_build(
     args = dbt_build_args(plan, dict(config.extra_vars))
     if not config.unit_tests:
         args += ["--exclude-resource-type", "unit_test"]
+    marts = unique_ids(dbt_marts) if handoff is not None else frozenset()
+    known = marts | unique_ids(context.assets_def)
+    if handoff is not None:
+        args += ["--select", "fqn:*"]  # with the step's own selection: every node
     invocation = dbt.cli(args, context=context, raise_on_error=False)
-    events = list(invocation.stream())
+    events: list[Any] = []
+    handed: list[dict[str, Any]] = []
+    for event in invocation.stream_raw_events():
+        unique_id = event.raw_event["data"].get("node_info", {}).get("unique_id")
+        if handoff is not None and event.is_result_event and unique_id not in known:
+            context.log.warning(f"dbt ran {unique_id}, unknown to the loaded definitions")
+            continue  # the project changed since they were loaded; reload them to see it
+        if unique_id in marts and event.is_result_event:
+            handed.append(event.raw_event)
+            continue
+        events.extend(
+            event.to_default_asset_events(
+                manifest=invocation.manifest,
+                dagster_dbt_translator=invocation.dagster_dbt_translator,
+                context=context,
+                target_path=invocation.target_path,
+                project=invocation.project,
+            )
+        )
     keep_partial_parse(invocation.target_path)
     yield from _with_warehouse_metadata(context, home, plan, events)
+    failures: list[str] = []
     if not invocation.is_successful():
-        failures = describe_failures(
-            invocation.get_artifact("run_results.json"), invocation.get_artifact("manifest.json")
+        manifest = _artifact(invocation, "manifest.json")
+        run_results = _artifact(invocation, "run_results.json")
+        own, theirs = split_results(_failed(run_results), marts)
+        if own or not theirs:
+            raise _build_failed(
+                describe_failures({"results": own}, manifest), invocation.target_path
+            )
+        failures = describe_failures({"results": theirs}, manifest)
+    if handoff is not None:
+        write_handoff(
+            home,
+            replace(
+                handoff,
+                target_path=str(invocation.target_path),
+                events=handed,
+                failures=failures,
+            ),
         )
-        raise dg.Failure(
-            description="dbt build failed:\n" + "\n".join(f"  - {line}" for line in failures),
-            metadata={"dbt_log": dg.MetadataValue.path(str(invocation.target_path / "dbt.log"))},
-        )
+
+
+def _handed_off(
+    context: dg.AssetExecutionContext, home: DataHome, handoff: MartsHandoff
+) -> Iterator[Any]:
+    """The marts step's events from the hand-off; fails as its own invocation would have."""
+    plan = BuildPlan(handoff.days("appended"), None)
+    yield from _with_warehouse_metadata(
+        context, home, plan, list(handed_off_events(context, handoff))
+    )
+    if handoff.failures:
+        raise _build_failed(handoff.failures, Path(handoff.target_path))
+
+
+def _build_failed(failures: list[str], target_path: Path) -> dg.Failure:
+    """The step's failure: each failed node on a line, and where dbt's full log is."""
+    return dg.Failure(
+        description="dbt build failed:\n" + "\n".join(f"  - {line}" for line in failures),
+        metadata={"dbt_log": dg.MetadataValue.path(str(target_path / "dbt.log"))},
+    )
+
+
+def _artifact(invocation: DbtCliInvocation, name: str) -> Mapping[str, Any]:
+    """A dbt artifact of the invocation; empty when dbt stopped before writing it."""
+    try:
+        return invocation.get_artifact(name)  # type: ignore[arg-type]
+    except FileNotFoundError:
+        return {}
+
+
+FAILED = ("fail", "error", "runtime error")
+
+
+def _failed(run_results: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    return [result for result in run_results.get("results", []) if result.get("status") in FAILED]
 
 
 PARTIAL_PARSE = "partial_parse.msgpack"
@@ -344,9 +485,7 @@ def describe_failures(
     """One line per failed node of a dbt run: what it is, what it tests, what went wrong."""
     nodes = {**(manifest or {}).get("nodes", {}), **(manifest or {}).get("unit_tests", {})}
     lines = []
-    for result in run_results.get("results", []):
-        if result.get("status") not in ("fail", "error", "runtime error"):
-            continue
+    for result in _failed(run_results):
         unique_id = result.get("unique_id", "")
         node = nodes.get(unique_id, {})
         kind = node.get("resource_type") or unique_id.split(".", 1)[0]
