@@ -11,9 +11,9 @@ Orchestration):
   one run by BackfillPolicy.single_run) rebuilds exactly its days;
 - `dbt_marts`: every other model (the marts), unpartitioned, built from the core tables.
 
-A run that appends new batches and builds every mart too (the nightly run) pays one dbt
-start-up, not two: `dbt_models` builds both selections in one invocation and hands the marts'
-results to `dbt_marts` (orchestration/dbt_handoff.py).
+A run that builds the whole of both steps (the nightly run) pays one dbt start-up, not
+two: `dbt_models` builds both selections in one invocation and hands the marts' results to
+`dbt_marts` (orchestration/dbt_handoff.py).
 """
 
 import os
@@ -250,11 +250,11 @@ def dbt_marts(
     home = data_home.home()
     with warehouse_lock(home, on_wait=context.log.warning, purpose=f"run {context.run.run_id}"):
         handoff = take_handoff(home, context.run.run_id)
-        if handoff is not None and _whole_step(context):
+        if handoff is not None and _whole_step(context, dbt_marts):
             context.log.info("marts: built by the dbt_models step's invocation of this run")
             yield from _handed_off(context, home, handoff)
-            clear_backfilled_days(home, handoff.days("backfilled"))
-            clear_appended_days(home, handoff.days("appended"))
+            clear_backfilled_days(home, handoff.backfilled)
+            clear_appended_days(home, handoff.appended)
             return
         backfilled = pending_backfilled_days(home)
         appended = pending_appended_days(home)
@@ -263,17 +263,17 @@ def dbt_marts(
         plan = BuildPlan(appended, None, full_refresh=config.full_refresh)
         env = {**event_days_env(plan), **backfilled_days_env(backfilled)}
         yield from _dbt_build(context, dbt, home, plan, config, env)
-        if _whole_step(context):
+        if _whole_step(context, dbt_marts):  # a subset leaves the other marts behind
             clear_backfilled_days(home, backfilled)
             clear_appended_days(home, appended)
 
 
-def _whole_step(context: dg.AssetExecutionContext) -> bool:
-    """Whether the step builds and tests every asset of its definition (no subset)."""
-    assets_def = context.assets_def
-    return set(context.selected_asset_keys) == set(assets_def.keys) and set(
+def _whole_step(context: dg.AssetExecutionContext, full: dg.AssetsDefinition) -> bool:
+    """Whether the step builds and tests every asset and check of its whole definition (in a
+    subset run, `context.assets_def` is already the subset: compare with the full one)."""
+    return set(context.selected_asset_keys) == set(full.keys) and set(
         context.selected_asset_check_keys
-    ) == set(assets_def.check_keys)
+    ) == set(full.check_keys)
 
 
 def marts_follow(context: dg.AssetExecutionContext, config: DbtRunConfig, home: DataHome) -> bool:
@@ -289,7 +289,9 @@ def marts_follow(context: dg.AssetExecutionContext, config: DbtRunConfig, home: 
     if not dbt_marts.keys <= set(layer.selected_asset_keys):
         return False
     in_run = layer.asset_graph.assets_def_for_key(next(iter(dbt_marts.keys)))
-    if in_run.check_keys != dbt_marts.check_keys or not _whole_step(context):
+    if in_run.check_keys != dbt_marts.check_keys or not _whole_step(context, dbt_models):
+        return False
+    if config.unit_tests:  # unit test results name no asset: each step keeps its own
         return False
     marts_config = (run.run_config.get("ops") or {}).get(marts_step, {}).get("config") or {}
     if DbtRunConfig(**marts_config) != config:
@@ -373,9 +375,17 @@ def _dbt_build(
         run_results = _artifact(invocation, "run_results.json")
         own, theirs = split_results(_failed(run_results), marts)
         if own or not theirs:
-            raise _build_failed(
-                describe_failures({"results": own}, manifest), invocation.target_path
-            )
+            lines = describe_failures({"results": own}, manifest)
+            if theirs:
+                lines += [
+                    f"(mart) {line}" for line in describe_failures({"results": theirs}, manifest)
+                ]
+            if handed:  # dbt went on with the marts that do not depend on what failed
+                lines.append(
+                    f"dbt also ran {len(handed)} mart nodes; the marts step does not run after"
+                    " this failure, and the next run builds the marts again"
+                )
+            raise _build_failed(lines, invocation.target_path)
         failures = describe_failures({"results": theirs}, manifest)
     if handoff is not None:
         write_handoff(
@@ -393,7 +403,7 @@ def _handed_off(
     context: dg.AssetExecutionContext, home: DataHome, handoff: MartsHandoff
 ) -> Iterator[Any]:
     """The marts step's events from the hand-off; fails as its own invocation would have."""
-    plan = BuildPlan(handoff.days("appended"), None)
+    plan = BuildPlan(handoff.appended, None)
     yield from _with_warehouse_metadata(
         context, home, plan, list(handed_off_events(context, handoff))
     )
@@ -499,7 +509,7 @@ def describe_failures(
         else:
             where = f"{node.get('schema')}.{node.get('alias') or name}" if node else name
             lines.append(f"{kind} {where}: {message[:500]}")
-    return lines or ["dbt exited with an error before any node ran; see the dbt log"]
+    return lines or ["dbt exited with an error, and no node failed; see the dbt log"]
 
 
 def _tested_models(node: Mapping[str, Any], nodes: Mapping[str, Any]) -> list[str]:

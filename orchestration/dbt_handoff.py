@@ -4,13 +4,14 @@ Each dbt invocation pays a fixed start-up whatever the data: importing dbt, load
 parse, writing its artifacts, closing DuckDB (about 3 s at 10 million events, against about
 17 s of nightly work). The two dbt steps exist only because Dagster 1.13 cannot hold the
 day-partitioned core tables and the unpartitioned marts in one step (DECISIONLOG.md,
-Orchestration). So when a run appends new batches and its `dbt_marts` step will build every
-mart with the same options, `dbt_models` runs one `dbt build` over both selections; it
+Orchestration). So when a run that is not a backfill (a nightly run, a first or full build)
+will run the whole of both steps with the same options, `dbt_models` runs one `dbt build`
+over both selections; it
 reports its own nodes and writes dbt's result events of the marts' nodes, with the marts'
 failures, to the data home (`.dbt_marts_handoff.json`). `dbt_marts` then turns those into
 its materializations and check results, as dagster-dbt turns a live dbt stream into them,
-and fails when a mart failed. Every other run (a backfill, a subset, marts that have not
-caught up) keeps one invocation per step.
+and fails when a mart failed. Every other run (a backfill, a subset, a run with dbt's unit
+tests, marts that have not caught up) keeps one invocation per step.
 """
 
 from __future__ import annotations
@@ -54,9 +55,13 @@ class MartsHandoff:
     backfilled_days: list[str] = field(default_factory=list)
     """The days the invocation recomputed the marts for, to mark as caught up."""
 
-    def days(self, which: str) -> tuple[date, ...]:
-        values = self.appended_days if which == "appended" else self.backfilled_days
-        return tuple(date.fromisoformat(value) for value in values)
+    @property
+    def appended(self) -> tuple[date, ...]:
+        return tuple(map(date.fromisoformat, self.appended_days))
+
+    @property
+    def backfilled(self) -> tuple[date, ...]:
+        return tuple(map(date.fromisoformat, self.backfilled_days))
 
 
 def handoff_path(home: DataHome) -> Path:
@@ -73,8 +78,9 @@ def write_handoff(home: DataHome, handoff: MartsHandoff) -> None:
 
 def take_handoff(home: DataHome, run_id: str) -> MartsHandoff | None:
     """The hand-off this run's `dbt_models` step left, removed as it is read. A hand-off of
-    another run (one stopped between its two steps) is dropped: its marts were built, but
-    the days they caught up with stay pending, so this run's marts recompute them."""
+    another run is dropped (a run stopped between its two steps, or one whose marts step
+    another run's overtook): its marts were built, but the days they caught up with stay
+    pending, so this run's marts recompute them."""
     path = handoff_path(home)
     try:
         data = json.loads(path.read_text())
@@ -87,9 +93,17 @@ def take_handoff(home: DataHome, run_id: str) -> MartsHandoff | None:
 
 def handed_off_events(
     context: dg.AssetExecutionContext, handoff: MartsHandoff
-) -> Iterator[dg.Output | dg.AssetCheckResult | dg.AssetObservation | dg.AssetMaterialization]:
+) -> Iterator[
+    dg.Output
+    | dg.AssetMaterialization
+    | dg.AssetObservation
+    | dg.AssetCheckResult
+    | dg.AssetCheckEvaluation
+]:
     """The step's Dagster events, made from the handed-off dbt events as dagster-dbt makes
-    them from a dbt invocation of the step's own (same manifest, translator and context)."""
+    them from a dbt invocation of the step's own (same manifest, translator and context).
+    Column-level metadata, which dagster-dbt takes from dbt log lines hookhouse does not
+    emit, is not carried."""
     manifest, translator, project = get_manifest_and_translator_from_dbt_assets(
         [context.assets_def]
     )

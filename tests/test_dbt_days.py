@@ -87,7 +87,7 @@ def test_failures_name_the_test_and_the_model_it_reads() -> None:
 
 def test_a_dbt_error_before_any_node_still_says_where_to_look() -> None:
     assert describe_failures({"results": []}) == [
-        "dbt exited with an error before any node ran; see the dbt log"
+        "dbt exited with an error, and no node failed; see the dbt log"
     ]
 
 

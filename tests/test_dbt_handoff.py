@@ -7,7 +7,15 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from orchestration.dbt_assets import DBT_PROJECT, dbt_marts, dbt_models, dbt_run_config
+from orchestration.dbt_assets import (
+    DBT_PROJECT,
+    NEW_BATCHES_TAG,
+    current_day_partition,
+    dbt_marts,
+    dbt_models,
+    dbt_run_config,
+)
+from orchestration.dbt_days import pending_appended_days
 from orchestration.dbt_handoff import (
     MartsHandoff,
     handoff_path,
@@ -15,7 +23,7 @@ from orchestration.dbt_handoff import (
     unique_ids,
     write_handoff,
 )
-from orchestration.definitions import execute_run
+from orchestration.definitions import RUN_JOB_NAME, defs, execute_run
 from orchestration.generate import generate_dumps
 from orchestration.paths import DataHome
 from orchestration.resources import DataHomeResource
@@ -55,6 +63,27 @@ def run(home: DataHome, extra_vars: dict[str, object] | None = None) -> dg.Execu
         dg.DagsterInstance.ephemeral(),
         {"ops": dbt_run_config(extra_vars=extra_vars)},
         resources={"data_home": DataHomeResource(root=str(home.root))},
+        raise_on_error=False,
+    )
+
+
+def subset_run(
+    home: DataHome,
+    *,
+    assets: list[dg.AssetKey] | None = None,
+    checks: set[dg.AssetCheckKey] | None = None,
+    partitioned: bool = False,
+) -> dg.ExecuteInProcessResult:
+    """A run of part of the job, as the UI launches one (a partitioned one appends new batches)."""
+    job = defs.resolve_job_def(RUN_JOB_NAME)
+    selected = set(assets) if assets else set(job.asset_layer.selected_asset_keys)
+    return job.get_subset(
+        asset_selection=selected, asset_check_selection=checks
+    ).execute_in_process(
+        instance=dg.DagsterInstance.ephemeral(),
+        resources={"data_home": DataHomeResource(root=str(home.root))},
+        partition_key=current_day_partition() if partitioned else None,
+        tags=dict([NEW_BATCHES_TAG]) if partitioned else None,
         raise_on_error=False,
     )
 
@@ -120,13 +149,28 @@ def test_a_nightly_run_starts_dbt_once_and_a_failing_mart_fails_the_marts_step(
         " failed" in message
     )
 
+    # A run of one mart (from the UI, say) leaves the other marts behind: the day stays pending.
+    pending = pending_appended_days(home)
+    assert pending
+    one_mart = subset_run(home, assets=[dg.AssetKey(["marts", "campaign_performance"])])
+    assert one_mart.success and dbt_invocations(one_mart) == ["dbt_marts"]
+    assert pending_appended_days(home) == pending
+
     # The marts have not caught up with that day: the next run builds them in their own step.
     nights[2].rename(home.landing / nights[2].name)
     again = run(home)
     assert again.success
     assert dbt_invocations(again) == ["dbt_marts", "dbt_models"]
     assert reported(again, "dbt_marts") == keys(dbt_marts)
+    assert pending_appended_days(home) == ()
 
-    # Caught up again: back to one invocation.
+    # A run without the core tables' tests is a subset of the core step: two invocations.
+    job = defs.resolve_job_def(RUN_JOB_NAME)
+    checks = set(job.asset_layer.asset_graph.asset_check_keys) - set(dbt_models.check_keys)
+    no_core_tests = subset_run(home, checks=checks, partitioned=True)
+    assert no_core_tests.success
+    assert dbt_invocations(no_core_tests) == ["dbt_marts", "dbt_models"]
+
+    # The whole job, caught up: back to one invocation.
     quiet = run(home)
     assert quiet.success and dbt_invocations(quiet) == ["dbt_models"]
