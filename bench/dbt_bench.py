@@ -157,6 +157,13 @@ def slowest_nodes_since(since: float, count: int = 8) -> str:
     )
 
 
+def restore(kept: Path, home: DataHome) -> None:
+    """Make `home` a copy of the data home the full build left."""
+    shutil.rmtree(home.root, ignore_errors=True)
+    shutil.copytree(kept, home.root, symlinks=True)
+    os.sync()  # the copy's writeback would otherwise slow the run it precedes
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=10_000_000)
@@ -182,8 +189,7 @@ def main() -> int:
     kept = OUT / "dbt-home-full"
     shutil.rmtree(home.root, ignore_errors=True)
     if args.nightly_only:
-        shutil.copytree(kept, home.root, symlinks=True)
-        os.sync()  # the copy's writeback would otherwise slow the run it precedes
+        restore(kept, home)
         recorded = json.loads((kept / "bench.json").read_text())
         first_kept, ingest_seconds = recorded["kept"], recorded["ingest_seconds"]
         full_seconds, full_days = recorded["full_seconds"], recorded["full_days"]
@@ -201,9 +207,7 @@ def main() -> int:
     nightly: list[tuple[float, float, int]] = []
     for repeat in range(max(1, args.nightly_runs)):
         if repeat:  # the same night again, from the full build's data home
-            shutil.rmtree(home.root)
-            shutil.copytree(kept, home.root, symlinks=True)
-            os.sync()
+            restore(kept, home)
         for night in nights[args.days :]:
             os.symlink(night, home.landing / night.name)
         nightly.append(job_run(home))

@@ -202,10 +202,8 @@ def dbt_models(
         if not plan.backfill and marts_follow(context, config, home):
             backfilled = pending_backfilled_days(home)
             env |= backfilled_days_env(backfilled)
-            handoff = MartsHandoff(
+            handoff = MartsHandoff(  # dbt's results are added once it has run
                 run_id=context.run.run_id,
-                target_path="",
-                events=[],
                 appended_days=[day.isoformat() for day in plan.event_days],
                 backfilled_days=[day.isoformat() for day in backfilled],
             )
@@ -343,9 +341,10 @@ def _dbt_build(
     args = dbt_build_args(plan, dict(config.extra_vars))
     if not config.unit_tests:
         args += ["--exclude-resource-type", "unit_test"]
-    marts = unique_ids(dbt_marts) if handoff is not None else frozenset()
-    known = marts | unique_ids(context.assets_def)
+    marts = known = frozenset[str]()
     if handoff is not None:
+        marts = unique_ids(dbt_marts)
+        known = marts | unique_ids(context.assets_def)
         args += ["--select", "fqn:*"]  # with the step's own selection: every node
     invocation = dbt.cli(args, context=context, raise_on_error=False)
     events: list[Any] = []

@@ -45,9 +45,9 @@ class MartsHandoff:
     """What one invocation built for the `dbt_marts` step of the same run."""
 
     run_id: str
-    target_path: str
+    target_path: str = ""
     """The invocation's target folder (its dbt.log, run_results.json and manifest.json)."""
-    events: list[dict[str, Any]]
+    events: list[dict[str, Any]] = field(default_factory=list)
     """dbt's result events (LogModelResult, LogTestResult, ...) of the marts' nodes."""
     failures: list[str] = field(default_factory=list)
     """One line per mart or mart test that failed (empty: all passed)."""
