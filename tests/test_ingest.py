@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 from datetime import UTC, date, datetime
 
 import duckdb
@@ -12,6 +13,7 @@ import pytest
 from xxhash import xxh3_128_hexdigest
 
 from orchestration.ingest import bronze, ingest, pipeline, readers
+from orchestration.ingest.discover import Format, LandingFile
 from orchestration.paths import DataHome
 from tests.conftest import bronze_table, write_landing
 
@@ -142,6 +144,32 @@ def test_wrong_typed_optional_fields_become_null_and_are_counted(home: DataHome)
     assert json.loads(kept["record"][0])["list_id"] == "abc"  # the original survives
     manifest = bronze.read_manifest(home.bronze)
     assert manifest["type_errors"].to_list() == [4]
+
+
+def test_every_other_json_type_in_a_string_or_boolean_field_is_a_type_error(
+    home: DataHome,
+) -> None:
+    # Polars' strict String and Boolean columns do this check: each field gets each JSON
+    # type it does not take, in a block whose other rows are sound.
+    others = {"a number": 7, "a float": 1.5, "an object": {"x": 1}, "an array": ["x"]}
+    strings = ["profile_id", "_xxh", "_md5", "subscription_hash_id"]
+    lines = [line(event())]
+    for name in strings:
+        lines += [line(event(**{name: value})) for value in [*others.values(), True]]
+    for name in ["is_test", "is_static"]:
+        lines += [line(event(**{name: value})) for value in [*others.values(), "yes", 0]]
+    write_landing(home, "a.ndjson", "\n".join(lines))
+    report = ingest(home, workers=1)
+    assert (report.kept, report.rejected, report.type_errors) == (33, 0, 32)
+    kept = bronze_table(home, "hook_events").sort("position")
+    assert kept["type_errors"].to_list() == [
+        None, *[[name] for name in strings for _ in range(5)],
+        *[[name] for name in ["is_test", "is_static"] for _ in range(6)],
+    ]  # fmt: skip
+    assert kept["profile_id"].null_count() == 5  # the sound value of the other rows stays
+    for name in ["_xxh", "_md5", "subscription_hash_id", "is_static"]:
+        assert kept[name].null_count() == kept.height
+    assert kept["is_test"].to_list() == [False] * 21 + [None] * 6 + [False] * 6
 
 
 @pytest.mark.parametrize(
@@ -319,6 +347,46 @@ def test_parallel_workers_write_the_same_rows_as_one_process(
     assert rejects_by_position(home, "a.ndjson").keys() == {151}
 
 
+def test_workers_start_only_for_content_that_may_be_new(
+    home: DataHome, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pipeline, "PARALLEL_MIN_BYTES", 1)
+    started: list[int] = []
+    real = pipeline._executor
+
+    def spy(new_bytes: int, workers: int | None) -> object:
+        executor = real(new_bytes, workers)
+        started.append(new_bytes if executor else 0)
+        return executor
+
+    monkeypatch.setattr(pipeline, "_executor", spy)
+    text = "\n".join(line(event(event_data={"n": i})) for i in range(20)) + "\n"
+    write_landing(home, "a.ndjson", text)
+    assert ingest(home, workers=2).kept == 20
+    assert started == [len(text)]  # started before hashing, from the manifest's names and sizes
+    started.clear()
+    assert ingest(home, workers=2).files == []
+    assert started == [0]  # nothing new: no worker starts
+    # Same name, same size, other content: taken as known until hashed, then ingested.
+    write_landing(home, "a.ndjson", text.replace('"n":1}', '"n":7}', 1))
+    started.clear()
+    report = ingest(home, workers=2)
+    assert report.kept == 20 and started == [0, len(text)]
+
+
+def test_workers_get_their_allocator_setting_and_this_process_keeps_its_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("_RJEM_MALLOC_CONF", "narenas:1")
+    with pipeline._jemalloc_conf("dirty_decay_ms:-1"):
+        assert os.environ["_RJEM_MALLOC_CONF"] == "narenas:1,dirty_decay_ms:-1"  # last wins
+    assert os.environ["_RJEM_MALLOC_CONF"] == "narenas:1"
+    monkeypatch.delenv("_RJEM_MALLOC_CONF")
+    with pipeline._jemalloc_conf("dirty_decay_ms:-1"):
+        assert os.environ["_RJEM_MALLOC_CONF"] == "dirty_decay_ms:-1"
+    assert "_RJEM_MALLOC_CONF" not in os.environ
+
+
 def test_a_crash_before_commit_leaves_nothing_and_the_rerun_ingests_once(
     home: DataHome, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -470,6 +538,26 @@ def test_line_ranges_cut_at_line_ends_and_number_lines_across_blocks(
         for offset, content in enumerate(text.split("\n")[: text.count("\n") or 1]):
             seen[block.first_line + offset] = content
     assert seen == {number: text for number, text in enumerate(lines, start=1)}
+
+
+def test_a_plain_ndjson_fingerprint_hashes_the_bytes_and_cuts_the_same_ranges(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(readers, "BLOCK_BYTES", 64)
+    path = tmp_path / "a.ndjson"
+    path.write_bytes(b"".join(b"%03d" % i + b"x" * (i % 50) + b"\n" for i in range(100)))
+    landing_file = LandingFile(path, "a.ndjson", Format.NDJSON, gzipped=False)
+    found = readers.fingerprint(landing_file)
+    assert found.content_hash == xxh3_128_hexdigest(path.read_bytes())
+    assert found.content_hash == readers.content_hash(path)
+    assert found.ranges == list(readers._line_ranges(path))
+    sizes = [r.end - r.start for r in found.ranges]
+    # Whole blocks of about 64 bytes, then a quarter of what is left, down to 16 bytes.
+    assert max(sizes[:5]) <= 64 and sizes[-1] < 64
+    empty = tmp_path / "empty.ndjson"
+    empty.write_bytes(b"")
+    nothing = readers.fingerprint(LandingFile(empty, "empty.ndjson", Format.NDJSON, False))
+    assert nothing == readers.Fingerprint(xxh3_128_hexdigest(b""), [])
 
 
 def test_records_on_both_sides_of_a_parse_chunk_keep_their_outcomes(home: DataHome) -> None:

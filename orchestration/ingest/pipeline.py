@@ -8,16 +8,23 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import polars as pl
-from xxhash import xxh3_128
 
 from orchestration.ingest import bronze
 from orchestration.ingest.discover import LandingFile, scan_landing
-from orchestration.ingest.readers import Damage, ElementBlock, LineBlock, LineRange, read_blocks
+from orchestration.ingest.readers import (
+    Damage,
+    ElementBlock,
+    Fingerprint,
+    LineBlock,
+    LineRange,
+    fingerprint,
+    read_blocks,
+)
 from orchestration.ingest.records import REJECT_SCHEMA, ParsedBlock, parse_block, parse_records
 from orchestration.paths import DataHome
 
@@ -110,15 +117,6 @@ class IngestReport:
         return "\n".join(lines)
 
 
-def content_hash(path: Path) -> str:
-    """A 128-bit hash of the file's bytes as stored (compressed, for `.gz`)."""
-    digest = xxh3_128()
-    with path.open("rb") as handle:
-        while chunk := handle.read(8 * 1024 * 1024):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 @dataclass(frozen=True)
 class Provenance:
     """Where a block's rows came from, stamped on every bronze row."""
@@ -207,13 +205,22 @@ def process_block(task: BlockTask) -> BlockOutcome:
     )
 
 
+@dataclass(frozen=True)
+class NewFile:
+    """A landing file whose content is not in bronze yet."""
+
+    landing_file: LandingFile
+    size: int
+    fingerprint: Fingerprint
+
+
 def _outcomes(
-    landing_file: LandingFile, batch: _Batch, executor: Executor | None, depth: int
+    new: NewFile, batch: _Batch, executor: Executor | None, depth: int
 ) -> Iterator[BlockOutcome | Damage]:
     """Process a file's blocks, on the workers when there are any, in file order."""
-    provenance = Provenance(landing_file.relative, batch.digest, batch.id, batch.ingested_at)
+    provenance = batch.provenance(new)
     pending: deque[Future[BlockOutcome] | Damage] = deque()
-    for block in read_blocks(landing_file):
+    for block in read_blocks(new.landing_file, new.fingerprint.ranges):
         if isinstance(block, Damage):
             pending.append(block)
         else:
@@ -241,8 +248,12 @@ class _Batch:
         self.rejects: list[pl.DataFrame] = []
         self.buffered = 0
         self.manifest: list[FileResult] = []
-        self.digest = ""
         self.input_bytes = 0
+
+    def provenance(self, new: NewFile) -> Provenance:
+        return Provenance(
+            new.landing_file.relative, new.fingerprint.content_hash, self.id, self.ingested_at
+        )
 
     def add(self, kept: pl.DataFrame | None, rejects: pl.DataFrame | None) -> None:
         if kept is not None and kept.height:
@@ -274,15 +285,11 @@ class _Batch:
         self.writer.commit(pl.DataFrame(rows, schema=bronze.MANIFEST_SCHEMA))
 
 
-def _ingest_file(
-    landing_file: LandingFile, digest: str, size: int, batch: _Batch,
-    executor: Executor | None, depth: int,
-) -> FileResult:  # fmt: skip
-    batch.digest = digest
+def _ingest_file(new: NewFile, batch: _Batch, executor: Executor | None, depth: int) -> FileResult:
     kept = rejected = type_errors = 0
     damaged = False
     days: list[date] = []
-    for outcome in _outcomes(landing_file, batch, executor, depth):
+    for outcome in _outcomes(new, batch, executor, depth):
         if isinstance(outcome, Damage):
             damaged = True
             rejected += 1
@@ -290,8 +297,7 @@ def _ingest_file(
                 {"position": [outcome.position], "raw": [outcome.raw], "error": [outcome.error]},
                 schema=REJECT_SCHEMA,
             )
-            provenance = Provenance(landing_file.relative, digest, batch.id, batch.ingested_at)
-            batch.add(None, damage.with_columns(provenance.columns()))
+            batch.add(None, damage.with_columns(batch.provenance(new).columns()))
             continue
         kept += outcome.kept
         rejected += outcome.rejected
@@ -299,8 +305,8 @@ def _ingest_file(
         days += [d for d in (outcome.first_event_day, outcome.last_event_day) if d]
         batch.add(outcome.rows, outcome.rejects)
     return FileResult(
-        landing_file.relative, digest, size, kept + rejected, kept, rejected, type_errors,
-        damaged, min(days, default=None), max(days, default=None),
+        new.landing_file.relative, new.fingerprint.content_hash, new.size, kept + rejected,
+        kept, rejected, type_errors, damaged, min(days, default=None), max(days, default=None),
     )  # fmt: skip
 
 
@@ -312,11 +318,42 @@ _EVENT_COLUMNS = [
 ]  # fmt: skip
 
 
+WORKER_JEMALLOC = "dirty_decay_ms:-1,muzzy_decay_ms:-1"
+"""Added last to the parse workers' `_RJEM_MALLOC_CONF`, so it wins over Polars' own default
+(pages freed for 0.5 s go back to the system). Polars' allocator then keeps the pages one
+block frees for the next block: on a 1 GB dump the workers take 60% fewer page faults and
+the ingest about 5% less time, while a worker's memory stays what its largest block needs."""
+
+
+def _ready() -> None:
+    """A worker's first task: unpickling it imports this module, and with it the parser."""
+
+
+@contextmanager
+def _jemalloc_conf(extra: str) -> Iterator[None]:
+    """`extra` added to the jemalloc settings of the processes started inside."""
+    name = "_RJEM_MALLOC_CONF"
+    before = os.environ.get(name)
+    os.environ[name] = f"{before},{extra}" if before else extra
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = before
+
+
 def _executor(new_bytes: int, workers: int | None) -> ProcessPoolExecutor | None:
+    """Parse workers, started at once: they import while this process hashes the files."""
     count = workers if workers is not None else (os.cpu_count() or 1)
     if count <= 1 or new_bytes < PARALLEL_MIN_BYTES:
         return None
-    return ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("spawn"))
+    executor = ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("spawn"))
+    with _jemalloc_conf(WORKER_JEMALLOC):
+        for _ in range(count):  # A spawn pool starts a worker per task sent while none is idle.
+            executor.submit(_ready)
+    return executor
 
 
 def ingest(home: DataHome, *, workers: int | None = None, log: Log | None = None) -> IngestReport:
@@ -328,36 +365,67 @@ def ingest(home: DataHome, *, workers: int | None = None, log: Log | None = None
     bronze.ensure_tables(home.bronze, empty_tables())
     scan = scan_landing(home.landing)
     report.ignored, report.in_progress = scan.ignored, scan.in_progress
-    seen = dict.fromkeys(bronze.read_manifest(home.bronze)["content_hash"].to_list(), "earlier run")
-    todo: list[tuple[LandingFile, str, int]] = []
+    manifest = bronze.read_manifest(home.bronze)
+    seen = dict.fromkeys(manifest["content_hash"].to_list(), "earlier run")
+    sized: list[tuple[LandingFile, int]] = []
     for landing_file in scan.accepted:
         try:
-            size = landing_file.path.stat().st_size
-            digest = content_hash(landing_file.path)
+            sized.append((landing_file, landing_file.path.stat().st_size))
+        except OSError as error:
+            report.unreadable.append(f"{landing_file.relative}: {error.strerror or error}")
+    # Files not in the manifest under their name and size are taken to be new until their
+    # hash says otherwise, so the workers can start before the hashing is done.
+    known = set(manifest.select("source_file", "size_bytes").iter_rows())
+    likely_new = sum(size for f, size in sized if (f.relative, size) not in known)
+    executor = _executor(likely_new, workers)
+    try:
+        todo = _new_files(sized, seen, report)
+        if todo and executor is None:  # A known name and size, but new content.
+            executor = _executor(sum(new.size for new in todo), workers)
+        if todo:
+            _ingest_files(home, todo, report, executor, say)
+    finally:
+        if executor is not None:
+            executor.shutdown(cancel_futures=True)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _new_files(
+    sized: list[tuple[LandingFile, int]], seen: dict[str, str], report: IngestReport
+) -> list[NewFile]:
+    """The files whose content was not ingested before, fingerprinted."""
+    todo: list[NewFile] = []
+    for landing_file, size in sized:
+        try:
+            new = NewFile(landing_file, size, fingerprint(landing_file))
         except OSError as error:
             report.unreadable.append(f"{landing_file.relative}: {error.strerror or error}")
             continue
-        if digest in seen:
+        if new.fingerprint.content_hash in seen:
             report.already_ingested.append(landing_file.relative)
             continue
-        seen[digest] = landing_file.relative
-        todo.append((landing_file, digest, size))
-    if not todo:
-        report.seconds = time.perf_counter() - started
-        return report
-    executor = _executor(sum(size for _, _, size in todo), workers)
-    depth = 2 * (executor._max_workers if executor else 1)
+        seen[new.fingerprint.content_hash] = landing_file.relative
+        todo.append(new)
+    return todo
+
+
+def _ingest_files(
+    home: DataHome, todo: list[NewFile], report: IngestReport,
+    executor: Executor | None, say: Log,
+) -> None:  # fmt: skip
+    depth = 2 * (executor._max_workers if isinstance(executor, ProcessPoolExecutor) else 1)
     batch = _Batch(home)
     try:
-        for landing_file, digest, size in todo:
-            say(f"ingesting {landing_file.relative} ({size / 1e6:.1f} MB)")
+        for new in todo:
+            say(f"ingesting {new.landing_file.relative} ({new.size / 1e6:.1f} MB)")
             try:
-                result = _ingest_file(landing_file, digest, size, batch, executor, depth)
+                result = _ingest_file(new, batch, executor, depth)
             except OSError as error:
-                report.unreadable.append(f"{landing_file.relative}: {error}")
+                report.unreadable.append(f"{new.landing_file.relative}: {error}")
                 continue
             batch.manifest.append(result)
-            batch.input_bytes += size
+            batch.input_bytes += new.size
             report.files.append(result)
             if batch.input_bytes >= COMMIT_INPUT_BYTES:
                 batch.commit()
@@ -371,8 +439,3 @@ def ingest(home: DataHome, *, workers: int | None = None, log: Log | None = None
     except BaseException:
         batch.writer.abort()
         raise
-    finally:
-        if executor is not None:
-            executor.shutdown(cancel_futures=True)
-    report.seconds = time.perf_counter() - started
-    return report

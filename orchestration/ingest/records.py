@@ -10,7 +10,7 @@ envelope field of the wrong type becomes NULL in its typed column and is named i
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from itertools import repeat
@@ -128,7 +128,15 @@ _FIELD_NAMES = tuple(OPTIONAL_FIELDS)
 _ROW_COLUMNS = ("position", "event_key", "event_type", "event_date", "account_id",
                 *TYPED_OPTIONAL, "type_errors", "record")  # fmt: skip
 _INT_FIELDS = [name for name in TYPED_OPTIONAL if OPTIONAL_FIELDS[name] is int]
-_FIELD_TYPES = [(name, kind, {kind, type(None)}) for name, kind in OPTIONAL_FIELDS.items()]
+_POLARS_CHECKED = [name for name in TYPED_OPTIONAL if OPTIONAL_FIELDS[name] in (str, bool)]
+"""Typed fields whose types Polars checks as it builds their columns: a strict String or
+Boolean column refuses every other JSON type. An Int64 column takes a boolean as 0 or 1, so
+integer fields, and the objects and arrays that have no typed column, are checked here."""
+_FIELD_TYPES = [
+    (name, kind, {kind, type(None)})
+    for name, kind in OPTIONAL_FIELDS.items()
+    if name not in _POLARS_CHECKED
+]
 
 CHUNK_RECORDS = 128
 """Records decoded together. Each column is then one C-level pass over the chunk's objects;
@@ -153,8 +161,9 @@ def _parse_records(positions: Iterable[int], raws: list[bytes]) -> ParsedBlock:
         _parse_chunk(positions[start:end], raws[start:end], columns, rejected)
     data: dict[str, Sequence] = dict(columns)
     _check_int_ranges(data)
-    data["record"] = pl.Series(columns["record"], dtype=pl.Binary).cast(pl.String)
-    frame = pl.DataFrame(data, schema=KEPT_SCHEMA)
+    typed = _typed_columns(data)
+    typed["record"] = pl.Series(columns["record"], dtype=pl.Binary).cast(pl.String)
+    frame = pl.DataFrame(data | typed, schema=KEPT_SCHEMA)
     rejects = pl.DataFrame(rejected, schema=REJECT_SCHEMA)
     return _check_dates(frame, rejects)
 
@@ -189,14 +198,18 @@ def _parse_chunk(
     event_types = list(map(_get, objects, repeat("event_type")))
     event_dates = list(map(_get, objects, repeat("event_date")))
     account_ids = list(map(_get, objects, repeat("account_id")))
-    if not (
-        set(map(type, event_types)) == {str}
-        and all(map(str.strip, event_types))  # str.strip() strips exactly what isspace() means
-        and set(map(type, event_dates)) == {str}
-        and set(map(type, account_ids)) == {int}  # type() is exact: a boolean is not an int
-        and min(account_ids) >= INT64_MIN
-        and max(account_ids) <= INT64_MAX
-    ):
+    try:
+        # str.strip() strips exactly what isspace() means, and refuses anything but a str.
+        sound = (
+            all(map(str.strip, event_types))
+            and set(map(type, event_dates)) == {str}
+            and set(map(type, account_ids)) == {int}  # type() is exact: a boolean is not an int
+            and min(account_ids) >= INT64_MIN
+            and max(account_ids) <= INT64_MAX
+        )
+    except TypeError:
+        sound = False
+    if not sound:
         for index, obj in enumerate(objects):
             if index not in problems and (problem := _envelope_error(obj)) is not None:
                 problems[index] = problem
@@ -216,6 +229,8 @@ def _parse_chunk(
     columns["event_type"].extend(event_types)
     columns["event_date"].extend(event_dates)
     columns["account_id"].extend(account_ids)
+    for name in _POLARS_CHECKED:
+        columns[name].extend(map(_get, objects, repeat(name)))
     wrong: dict[int, list[str]] = {}
     for name, kind, allowed in _FIELD_TYPES:
         values = list(map(_get, objects, repeat(name)))
@@ -227,7 +242,8 @@ def _parse_chunk(
         if name in columns:  # objects and arrays have no typed column: they stay in `record`
             columns[name].extend(values)
     # Integers beyond 64 bits pass the type test here: _check_int_ranges NULLs them, per
-    # column, once the block is parsed.
+    # column, once the block is parsed, as _typed_columns does with wrong-typed strings and
+    # booleans. Their names join these in field order.
     columns["type_errors"].extend(map(wrong.get, range(len(objects))))
     columns["record"].extend(raws)
 
@@ -246,13 +262,34 @@ def _check_int_ranges(data: dict[str, Sequence]) -> None:
             and max(filter(None, column), default=0) <= INT64_MAX
         ):
             continue
-        values, errors = list(column), list(data["type_errors"])
-        for row, value in enumerate(values):
-            if value is not None and not INT64_MIN <= value <= INT64_MAX:
-                values[row] = None
-                wrong = {*(errors[row] or ()), name}
-                errors[row] = [field for field in _FIELD_NAMES if field in wrong]
-        data[name], data["type_errors"] = values, errors
+        _null_wrong(data, name, lambda value: not INT64_MIN <= value <= INT64_MAX)
+
+
+def _typed_columns(data: dict[str, Sequence]) -> dict[str, pl.Series]:
+    """The string and boolean fields' columns; a value of another type becomes NULL and its
+    field is named in `type_errors` (in `data`, in place)."""
+    typed: dict[str, pl.Series] = {}
+    for name in _POLARS_CHECKED:
+        dtype = KEPT_SCHEMA[name]
+        try:
+            typed[name] = pl.Series(name, data[name], dtype=dtype, strict=True)
+        except TypeError:
+            kind = OPTIONAL_FIELDS[name]
+            _null_wrong(data, name, lambda value, kind=kind: type(value) is not kind)
+            typed[name] = pl.Series(name, data[name], dtype=dtype, strict=True)
+    return typed
+
+
+def _null_wrong(data: dict[str, Sequence], name: str, wrong: Callable[[object], bool]) -> None:
+    """NULL the values of column `name` that are `wrong`, naming `name` in their rows'
+    `type_errors` (in field order); in place."""
+    values, errors = list(data[name]), list(data["type_errors"])
+    for row, value in enumerate(values):
+        if value is not None and wrong(value):
+            values[row] = None
+            named = {*(errors[row] or ()), name}
+            errors[row] = [field for field in _FIELD_NAMES if field in named]
+    data[name], data["type_errors"] = values, errors
 
 
 def _check_dates(frame: pl.DataFrame, rejects: pl.DataFrame) -> ParsedBlock:
