@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import mmap
 import os
 from datetime import UTC, date, datetime
 
@@ -13,7 +14,6 @@ import pytest
 from xxhash import xxh3_128_hexdigest
 
 from orchestration.ingest import bronze, ingest, pipeline, readers
-from orchestration.ingest.discover import Format, LandingFile
 from orchestration.paths import DataHome
 from tests.conftest import bronze_table, write_landing
 
@@ -540,24 +540,30 @@ def test_line_ranges_cut_at_line_ends_and_number_lines_across_blocks(
     assert seen == {number: text for number, text in enumerate(lines, start=1)}
 
 
-def test_a_plain_ndjson_fingerprint_hashes_the_bytes_and_cuts_the_same_ranges(
+def test_the_content_hash_covers_every_byte_and_the_last_blocks_are_smaller(
     tmp_path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(readers, "HASH_BYTES", mmap.PAGESIZE)  # several windows, a partial last
     monkeypatch.setattr(readers, "BLOCK_BYTES", 64)
     path = tmp_path / "a.ndjson"
-    path.write_bytes(b"".join(b"%03d" % i + b"x" * (i % 50) + b"\n" for i in range(100)))
-    landing_file = LandingFile(path, "a.ndjson", Format.NDJSON, gzipped=False)
-    found = readers.fingerprint(landing_file)
-    assert found.content_hash == xxh3_128_hexdigest(path.read_bytes())
-    assert found.content_hash == readers.content_hash(path)
-    assert found.ranges == list(readers._line_ranges(path))
-    sizes = [r.end - r.start for r in found.ranges]
-    # Whole blocks of about 64 bytes, then a quarter of what is left, down to 16 bytes.
-    assert max(sizes[:5]) <= 64 and sizes[-1] < 64
+    data = b"".join(b"%04dxxxxx\n" % i for i in range(1000))  # lines of 10 bytes
+    path.write_bytes(data)
+    assert len(data) > 2 * mmap.PAGESIZE and len(data) % mmap.PAGESIZE
+    assert readers.content_hash(path) == xxh3_128_hexdigest(data)
+    changed = tmp_path / "b.ndjson"
+    changed.write_bytes(data[:-2] + b"y\n")  # the last byte of the last window counts
+    assert readers.content_hash(changed) != readers.content_hash(path)
     empty = tmp_path / "empty.ndjson"
     empty.write_bytes(b"")
-    nothing = readers.fingerprint(LandingFile(empty, "empty.ndjson", Format.NDJSON, False))
-    assert nothing == readers.Fingerprint(xxh3_128_hexdigest(b""), [])
+    assert readers.content_hash(empty) == xxh3_128_hexdigest(b"")
+    # Blocks of the whole lines that fit in 64 bytes, then in a quarter of what is left,
+    # down to a quarter block (16 bytes: one line).
+    sizes = [r.end - r.start for r in readers._line_ranges(path)]
+    assert sum(sizes) == len(data)
+    # 220 bytes left: a quarter is 55, so 50 (5 lines); 170: 42 -> 40; 130: 32 -> 30;
+    # 100: 25 -> 20; 80: 20; from 60 left, a quarter block: 16 -> 10.
+    tail = [50, 40, 30, 20, 20, 10, 10, 10, 10, 10, 10]
+    assert sizes[-len(tail) :] == tail and set(sizes[: -len(tail)]) == {60}
 
 
 def test_records_on_both_sides_of_a_parse_chunk_keep_their_outcomes(home: DataHome) -> None:

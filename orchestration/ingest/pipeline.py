@@ -19,10 +19,9 @@ from orchestration.ingest.discover import LandingFile, scan_landing
 from orchestration.ingest.readers import (
     Damage,
     ElementBlock,
-    Fingerprint,
     LineBlock,
     LineRange,
-    fingerprint,
+    content_hash,
     read_blocks,
 )
 from orchestration.ingest.records import REJECT_SCHEMA, ParsedBlock, parse_block, parse_records
@@ -211,7 +210,7 @@ class NewFile:
 
     landing_file: LandingFile
     size: int
-    fingerprint: Fingerprint
+    content_hash: str
 
 
 def _outcomes(
@@ -220,7 +219,7 @@ def _outcomes(
     """Process a file's blocks, on the workers when there are any, in file order."""
     provenance = batch.provenance(new)
     pending: deque[Future[BlockOutcome] | Damage] = deque()
-    for block in read_blocks(new.landing_file, new.fingerprint.ranges):
+    for block in read_blocks(new.landing_file):
         if isinstance(block, Damage):
             pending.append(block)
         else:
@@ -251,9 +250,7 @@ class _Batch:
         self.input_bytes = 0
 
     def provenance(self, new: NewFile) -> Provenance:
-        return Provenance(
-            new.landing_file.relative, new.fingerprint.content_hash, self.id, self.ingested_at
-        )
+        return Provenance(new.landing_file.relative, new.content_hash, self.id, self.ingested_at)
 
     def add(self, kept: pl.DataFrame | None, rejects: pl.DataFrame | None) -> None:
         if kept is not None and kept.height:
@@ -305,7 +302,7 @@ def _ingest_file(new: NewFile, batch: _Batch, executor: Executor | None, depth: 
         days += [d for d in (outcome.first_event_day, outcome.last_event_day) if d]
         batch.add(outcome.rows, outcome.rejects)
     return FileResult(
-        new.landing_file.relative, new.fingerprint.content_hash, new.size, kept + rejected,
+        new.landing_file.relative, new.content_hash, new.size, kept + rejected,
         kept, rejected, type_errors, damaged, min(days, default=None), max(days, default=None),
     )  # fmt: skip
 
@@ -394,18 +391,18 @@ def ingest(home: DataHome, *, workers: int | None = None, log: Log | None = None
 def _new_files(
     sized: list[tuple[LandingFile, int]], seen: dict[str, str], report: IngestReport
 ) -> list[NewFile]:
-    """The files whose content was not ingested before, fingerprinted."""
+    """The files whose content was not ingested before, with their content hashes."""
     todo: list[NewFile] = []
     for landing_file, size in sized:
         try:
-            new = NewFile(landing_file, size, fingerprint(landing_file))
+            new = NewFile(landing_file, size, content_hash(landing_file.path))
         except OSError as error:
             report.unreadable.append(f"{landing_file.relative}: {error.strerror or error}")
             continue
-        if new.fingerprint.content_hash in seen:
+        if new.content_hash in seen:
             report.already_ingested.append(landing_file.relative)
             continue
-        seen[new.fingerprint.content_hash] = landing_file.relative
+        seen[new.content_hash] = landing_file.relative
         todo.append(new)
     return todo
 

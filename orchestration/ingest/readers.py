@@ -150,38 +150,34 @@ def open_binary(landing_file: LandingFile) -> BinaryIO | GzipStream:
     return landing_file.path.open("rb")
 
 
+HASH_BYTES = 64 * 1024 * 1024
+"""A file is hashed this much of its mapping at a time."""
+
+
 def content_hash(path: Path) -> str:
-    """A 128-bit hash of the file's bytes as stored (compressed, for `.gz`)."""
+    """A 128-bit hash of the file's bytes as stored (compressed, for `.gz`).
+
+    The file is mapped, not read, and its pages unmapped once hashed: no copy of the bytes,
+    and this process's resident memory does not grow with the file.
+    """
     digest = xxh3_128()
     with path.open("rb") as handle:
-        while chunk := handle.read(8 * 1024 * 1024):
-            digest.update(chunk)
+        size = os.fstat(handle.fileno()).st_size
+        if size == 0:
+            return digest.hexdigest()
+        mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        with mapped, memoryview(mapped) as view:  # The view is released before the unmapping.
+            for start in range(0, size, HASH_BYTES):
+                with view[start : start + HASH_BYTES] as part:
+                    digest.update(part)
+                mapped.madvise(mmap.MADV_DONTNEED, start, min(HASH_BYTES, size - start))
     return digest.hexdigest()
 
 
-@dataclass(frozen=True)
-class Fingerprint:
-    """A landing file's content hash and, for a plain NDJSON file, its blocks."""
-
-    content_hash: str
-    ranges: list[LineRange] | None
-
-
-def fingerprint(landing_file: LandingFile) -> Fingerprint:
-    """Hash a landing file; a plain NDJSON file is cut into line ranges in the same pass."""
+def read_blocks(landing_file: LandingFile) -> Iterator[Block]:
+    """All records of a landing file, block by block."""
     if landing_file.format is Format.NDJSON and not landing_file.gzipped:
-        digest = xxh3_128()
-        ranges = list(_line_ranges(landing_file.path, digest))
-        return Fingerprint(digest.hexdigest(), ranges)
-    return Fingerprint(content_hash(landing_file.path), None)
-
-
-def read_blocks(
-    landing_file: LandingFile, ranges: list[LineRange] | None = None
-) -> Iterator[Block]:
-    """All records of a landing file, block by block (`ranges`: from its fingerprint)."""
-    if landing_file.format is Format.NDJSON and not landing_file.gzipped:
-        yield from ranges if ranges is not None else _line_ranges(landing_file.path)
+        yield from _line_ranges(landing_file.path)
         return
     with open_binary(landing_file) as stream:
         if landing_file.format is Format.NDJSON:
@@ -230,13 +226,11 @@ def _ndjson_blocks(stream: BinaryIO | GzipStream) -> Iterator[Block]:
         line += whole.count(b"\n")
 
 
-def _line_ranges(path: Path, digest: xxh3_128 | None = None) -> Iterator[LineRange]:
-    """Cut a plain NDJSON file into ranges of whole lines, counting lines on the way, and
-    feeding its bytes to `digest` when there is one.
+def _line_ranges(path: Path) -> Iterator[LineRange]:
+    """Cut a plain NDJSON file into ranges of whole lines, counting lines on the way.
 
-    The file is mapped, not read: hashing, finding a cut and counting newlines touch the
-    page cache in place, so the workers that read the ranges are the only ones to copy the
-    bytes.
+    The file is mapped, not read: finding a cut and counting newlines touch the page cache
+    in place, so the workers that read the ranges are the only ones to copy the bytes.
     """
     with path.open("rb") as handle:
         size = os.fstat(handle.fileno()).st_size
@@ -254,9 +248,6 @@ def _line_ranges(path: Path, digest: xxh3_128 | None = None) -> Iterator[LineRan
                         cut = mapped.find(b"\n", end)
                     end = size if cut < 0 else cut + 1
                 yield LineRange(path, start, end, line)
-                if digest is not None:
-                    with memoryview(mapped) as view, view[start:end] as block:
-                        digest.update(block)
                 line += _newlines(mapped, start, end)
                 # Unmap the pages counted (the page cache keeps them): mapped pages count in
                 # this process's resident memory, which must not grow with the file.
