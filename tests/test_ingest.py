@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import gzip
 import json
-import mmap
 import os
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import duckdb
 import polars as pl
@@ -351,35 +351,56 @@ def test_workers_start_only_for_content_that_may_be_new(
     home: DataHome, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(pipeline, "PARALLEL_MIN_BYTES", 1)
-    started: list[int] = []
-    real = pipeline._executor
+    started: list[str] = []
+    real = pipeline._Workers.start
 
-    def spy(new_bytes: int, workers: int | None) -> object:
-        executor = real(new_bytes, workers)
-        started.append(new_bytes if executor else 0)
-        return executor
+    def spy(self: pipeline._Workers, new_bytes: int) -> None:
+        running = self.executor is not None
+        real(self, new_bytes)
+        if self.executor is not None and not running:
+            started.append("before hashing" if not started_hashing else "after hashing")
 
-    monkeypatch.setattr(pipeline, "_executor", spy)
+    started_hashing = False
+    real_hash = pipeline.content_hash
+
+    def hashing(path: Path) -> str:
+        nonlocal started_hashing
+        started_hashing = True
+        return real_hash(path)
+
+    monkeypatch.setattr(pipeline._Workers, "start", spy)
+    monkeypatch.setattr(pipeline, "content_hash", hashing)
+
+    def run() -> pipeline.IngestReport:
+        nonlocal started_hashing
+        started.clear()
+        started_hashing = False
+        return ingest(home, workers=2)
+
     text = "\n".join(line(event(event_data={"n": i})) for i in range(20)) + "\n"
     write_landing(home, "a.ndjson", text)
-    assert ingest(home, workers=2).kept == 20
-    assert started == [len(text)]  # started before hashing, from the manifest's names and sizes
-    started.clear()
-    assert ingest(home, workers=2).files == []
-    assert started == [0]  # nothing new: no worker starts
-    # Same name, same size, other content: taken as known until hashed, then ingested.
+    assert run().kept == 20 and started == ["before hashing"]  # a size no ingested file has
+    assert run().files == [] and started == []  # nothing new: no worker starts
+    write_landing(home, "copy/of-a.ndjson", text)
+    assert run().already_ingested == ["a.ndjson", "copy/of-a.ndjson"] and started == []
+    assert run().files == [] and started == []  # ... on every later run too
+    # Same size, other content: taken as known until hashed, then ingested.
     write_landing(home, "a.ndjson", text.replace('"n":1}', '"n":7}', 1))
-    started.clear()
-    report = ingest(home, workers=2)
-    assert report.kept == 20 and started == [0, len(text)]
+    report = run()
+    assert report.kept == 20 and started == ["after hashing"]
 
 
 def test_workers_get_their_allocator_setting_and_this_process_keeps_its_own(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setattr(pipeline, "PARALLEL_MIN_BYTES", 1)
     monkeypatch.setenv("_RJEM_MALLOC_CONF", "narenas:1")
-    with pipeline._jemalloc_conf("dirty_decay_ms:-1"):
-        assert os.environ["_RJEM_MALLOC_CONF"] == "narenas:1,dirty_decay_ms:-1"  # last wins
+    with pipeline._Workers(2) as pool:
+        pool.start(1)
+        assert pool.executor is not None
+        seen = {pool.executor.submit(os.getenv, "_RJEM_MALLOC_CONF").result() for _ in range(8)}
+        # Polars, imported by the worker, puts its defaults first; the setting comes last.
+        assert all(value.endswith("narenas:1," + pipeline.WORKER_JEMALLOC) for value in seen)
     assert os.environ["_RJEM_MALLOC_CONF"] == "narenas:1"
     monkeypatch.delenv("_RJEM_MALLOC_CONF")
     with pipeline._jemalloc_conf("dirty_decay_ms:-1"):
@@ -543,15 +564,15 @@ def test_line_ranges_cut_at_line_ends_and_number_lines_across_blocks(
 def test_the_content_hash_covers_every_byte_and_the_last_blocks_are_smaller(
     tmp_path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(readers, "HASH_BYTES", mmap.PAGESIZE)  # several windows, a partial last
+    monkeypatch.setattr(readers, "HASH_BYTES", 4096)  # several reads, a partial last one
     monkeypatch.setattr(readers, "BLOCK_BYTES", 64)
     path = tmp_path / "a.ndjson"
     data = b"".join(b"%04dxxxxx\n" % i for i in range(1000))  # lines of 10 bytes
     path.write_bytes(data)
-    assert len(data) > 2 * mmap.PAGESIZE and len(data) % mmap.PAGESIZE
+    assert len(data) > 2 * 4096 and len(data) % 4096
     assert readers.content_hash(path) == xxh3_128_hexdigest(data)
     changed = tmp_path / "b.ndjson"
-    changed.write_bytes(data[:-2] + b"y\n")  # the last byte of the last window counts
+    changed.write_bytes(data[:-2] + b"y\n")  # the last read counts
     assert readers.content_hash(changed) != readers.content_hash(path)
     empty = tmp_path / "empty.ndjson"
     empty.write_bytes(b"")

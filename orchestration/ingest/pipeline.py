@@ -341,16 +341,40 @@ def _jemalloc_conf(extra: str) -> Iterator[None]:
             os.environ[name] = before
 
 
-def _executor(new_bytes: int, workers: int | None) -> ProcessPoolExecutor | None:
-    """Parse workers, started at once: they import while this process hashes the files."""
-    count = workers if workers is not None else (os.cpu_count() or 1)
-    if count <= 1 or new_bytes < PARALLEL_MIN_BYTES:
-        return None
-    executor = ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("spawn"))
-    with _jemalloc_conf(WORKER_JEMALLOC):
-        for _ in range(count):  # A spawn pool starts a worker per task sent while none is idle.
-            executor.submit(_ready)
-    return executor
+class _Workers:
+    """The parse worker processes of one ingest: started when there is enough to parse,
+    shut down when the ingest ends. The jemalloc setting holds for the whole time, so a
+    worker the pool starts late gets it too (this process's allocator is set up already)."""
+
+    def __init__(self, workers: int | None) -> None:
+        self.count = workers if workers is not None else (os.cpu_count() or 1)
+        self.executor: ProcessPoolExecutor | None = None
+        self._environment = _jemalloc_conf(WORKER_JEMALLOC)
+
+    def __enter__(self) -> _Workers:
+        self._environment.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            if self.executor is not None:
+                self.executor.shutdown(cancel_futures=True)
+        finally:
+            self._environment.__exit__(None, None, None)
+
+    def start(self, new_bytes: int) -> None:
+        """Start the workers, unless they run already or `new_bytes` is too little for them.
+
+        They start at once, not with the first block: they import while this process
+        hashes the files.
+        """
+        if self.executor is not None or self.count <= 1 or new_bytes < PARALLEL_MIN_BYTES:
+            return
+        context = multiprocessing.get_context("spawn")
+        self.executor = ProcessPoolExecutor(self.count, mp_context=context)
+        # A spawn pool starts a worker for each task sent while none of its workers is idle.
+        for _ in range(self.count):
+            self.executor.submit(_ready)
 
 
 def ingest(home: DataHome, *, workers: int | None = None, log: Log | None = None) -> IngestReport:
@@ -370,20 +394,16 @@ def ingest(home: DataHome, *, workers: int | None = None, log: Log | None = None
             sized.append((landing_file, landing_file.path.stat().st_size))
         except OSError as error:
             report.unreadable.append(f"{landing_file.relative}: {error.strerror or error}")
-    # Files not in the manifest under their name and size are taken to be new until their
-    # hash says otherwise, so the workers can start before the hashing is done.
-    known = set(manifest.select("source_file", "size_bytes").iter_rows())
-    likely_new = sum(size for f, size in sized if (f.relative, size) not in known)
-    executor = _executor(likely_new, workers)
-    try:
+    # A file whose size no ingested file has is taken to be new until its hash says
+    # otherwise, so the workers can start before the hashing is done. (A copy of an ingested
+    # file under another name has its size: it starts nothing on every later run.)
+    known_sizes = set(manifest["size_bytes"].to_list())
+    with _Workers(workers) as pool:
+        pool.start(sum(size for _, size in sized if size not in known_sizes))
         todo = _new_files(sized, seen, report)
-        if todo and executor is None:  # A known name and size, but new content.
-            executor = _executor(sum(new.size for new in todo), workers)
         if todo:
-            _ingest_files(home, todo, report, executor, say)
-    finally:
-        if executor is not None:
-            executor.shutdown(cancel_futures=True)
+            pool.start(sum(new.size for new in todo))  # Known sizes can hold new content.
+            _ingest_files(home, todo, report, pool.executor, say)
     report.seconds = time.perf_counter() - started
     return report
 
