@@ -171,7 +171,27 @@ def report(results: list[dict], dump: Path, runs: int) -> str:
             f"{r['peak_rss_mib']} | {r['peak_worker_rss_mib']} | "
             f"{', '.join(map(str, r.get('all_seconds', [r['seconds']])))} | {r['detail']} |"
         )
+    lines += round_ratios(results, reference)
     return "\n".join(lines)
+
+
+def round_ratios(results: list[dict], reference: dict | None) -> list[str]:
+    """Each engine's rate against DuckDB's in the same round: the engines take turns, so a
+    machine that speeds up or slows down over the rounds moves both sides of a ratio."""
+    if reference is None or len(reference.get("all_seconds", [])) < 2:
+        return []
+    lines = []
+    for r in results:
+        if r is reference or "error" in r:
+            continue
+        pairs = zip(reference["all_seconds"], r["all_seconds"], strict=True)
+        ratios = [duckdb / seconds for duckdb, seconds in pairs]
+        middle = sorted(ratios)[len(ratios) // 2]
+        listed = ", ".join(f"{ratio:.2f}" for ratio in ratios)
+        lines.append(
+            f"\n{r['engine']}: rate vs duckdb round by round {listed} (median {middle:.2f})"
+        )
+    return lines
 
 
 def main() -> int:

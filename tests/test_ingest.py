@@ -539,11 +539,13 @@ def test_the_event_key_is_xxh3_128_of_the_sorted_compact_json(home: DataHome) ->
     assert bronze_table(home, "hook_events")["event_key"].item() == xxh3_128_hexdigest(canonical)
 
 
+@pytest.mark.parametrize("piece", [1024 * 1024, 7])  # a block read whole, or in pieces
 @pytest.mark.parametrize("ending", ["\n", ""])
 def test_line_ranges_cut_at_line_ends_and_number_lines_across_blocks(
-    tmp_path, monkeypatch: pytest.MonkeyPatch, ending: str
+    tmp_path, monkeypatch: pytest.MonkeyPatch, ending: str, piece: int
 ) -> None:
     monkeypatch.setattr(readers, "BLOCK_BYTES", 64)
+    monkeypatch.setattr(readers, "PIECE_BYTES", piece)
     # Lines shorter than a block, one exactly a block long, and two longer than a block.
     lengths = [10, 63, 5, 200, 1, 64, 30, 130, 7]
     lines = [f"{index:02d}" + "x" * (length - 2) for index, length in enumerate(lengths)]
@@ -585,6 +587,21 @@ def test_the_content_hash_covers_every_byte_and_the_last_blocks_are_smaller(
     # 100: 25 -> 20; 80: 20; from 60 left, a quarter block: 16 -> 10.
     tail = [50, 40, 30, 20, 20, 10, 10, 10, 10, 10, 10]
     assert sizes[-len(tail) :] == tail and set(sizes[: -len(tail)]) == {60}
+
+
+def test_a_file_that_shrinks_while_it_is_cut_ends_early(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(readers, "BLOCK_BYTES", 64)
+    path = tmp_path / "a.ndjson"
+    path.write_bytes(b"".join(b"%04dxxxxx\n" % i for i in range(100)))  # 1,000 bytes
+    ranges = readers._line_ranges(path)
+    first = next(ranges)
+    assert (first.start, first.end, first.first_line) == (0, 60, 1)
+    with path.open("r+b") as handle:
+        handle.truncate(95)  # cut inside line 10
+    rest = list(ranges)
+    assert [(r.start, r.end, r.first_line) for r in rest] == [(60, 95, 7)]
 
 
 def test_records_on_both_sides_of_a_parse_chunk_keep_their_outcomes(home: DataHome) -> None:

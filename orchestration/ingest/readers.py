@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import json
-import mmap
 import os
 import zlib
 from collections.abc import Iterator
@@ -224,31 +223,59 @@ def _ndjson_blocks(stream: BinaryIO | GzipStream) -> Iterator[Block]:
 def _line_ranges(path: Path) -> Iterator[LineRange]:
     """Cut a plain NDJSON file into ranges of whole lines, counting lines on the way.
 
-    The file is mapped, not read: finding a cut and counting newlines touch the page cache
-    in place, so the workers that read the ranges are the only ones to copy the bytes.
+    The file is read once, a piece at a time into one reused buffer: memory does not grow
+    with the file, each piece is counted while it is in the CPU cache, and a file that
+    shrinks meanwhile ends early instead of faulting (as a memory map of it would, with
+    SIGBUS).
     """
-    with path.open("rb") as handle:
+    buffer = bytearray(PIECE_BYTES)
+    with path.open("rb", buffering=0) as handle:
         size = os.fstat(handle.fileno()).st_size
-        if size == 0:
-            return
-        with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
-            start, line = 0, 1
-            while start < size:
-                end = min(start + _block_bytes(size - start), size)
-                if end < size:
-                    # The block ends after its last newline; a line longer than a block
-                    # extends it to that line's end.
-                    cut = mapped.rfind(b"\n", start, end)
-                    if cut < 0:
-                        cut = mapped.find(b"\n", end)
-                    end = size if cut < 0 else cut + 1
-                yield LineRange(path, start, end, line)
-                line += _newlines(mapped, start, end)
-                # Unmap the pages counted (the page cache keeps them): mapped pages count in
-                # this process's resident memory, which must not grow with the file.
-                page_start = start - start % mmap.PAGESIZE
-                mapped.madvise(mmap.MADV_DONTNEED, page_start, end - page_start)
-                start = end
+        start, line = 0, 1
+        while start < size:
+            end, newlines = _cut(handle, buffer, start, start + _block_bytes(size - start), size)
+            if end == start:
+                return  # The file is shorter than it was.
+            yield LineRange(path, start, end, line)
+            line += newlines
+            start = end
+
+
+PIECE_BYTES = 1024 * 1024
+"""The cutter reads a block in pieces of this size."""
+
+
+def _cut(handle: BinaryIO, buffer: bytearray, start: int, end: int, size: int) -> tuple[int, int]:
+    """Where the block from `start` ends, and how many newlines it holds.
+
+    It ends after its last newline before `end`; a line longer than a block extends it to
+    that line's end; the block that reaches the end of the file takes the rest.
+    """
+    handle.seek(start)
+    position, newlines, last = start, 0, -1
+    while position < end:
+        got = _read(handle, buffer, min(len(buffer), end - position))
+        if not got:
+            return position, newlines  # The file is shorter than it was.
+        if count := _newlines(buffer, got):
+            newlines += count
+            last = position + buffer.rfind(b"\n", 0, got)
+        position += got
+    if end >= size:
+        return position, newlines
+    if last >= 0:
+        return last + 1, newlines
+    while got := _read(handle, buffer, len(buffer)):  # A line longer than a block.
+        if (first := buffer.find(b"\n", 0, got)) >= 0:
+            return position + first + 1, 1
+        position += got
+    return position, 0
+
+
+def _read(handle: BinaryIO, buffer: bytearray, size: int) -> int:
+    """Read up to `size` bytes into the start of `buffer`; how many came."""
+    with memoryview(buffer) as view, view[:size] as window:
+        return handle.readinto(window) or 0
 
 
 def _block_bytes(left: int) -> int:
@@ -256,16 +283,16 @@ def _block_bytes(left: int) -> int:
     return min(BLOCK_BYTES, max(BLOCK_BYTES // TAIL_BLOCKS, left // TAIL_BLOCKS))
 
 
-def _newlines(mapped: mmap.mmap, start: int, end: int) -> int:
-    """How many newlines bytes [start, end) hold (numpy counts about 2x faster than bytes).
+def _newlines(buffer: bytearray, count: int) -> int:
+    """How many newlines the first `count` bytes of `buffer` hold (numpy counts about 2x
+    faster than bytes.count).
 
     numpy is imported here, not with the module: only the process that cuts ranges counts,
     and the parse workers, which import this module, start faster without it.
     """
     import numpy as np
 
-    view = np.frombuffer(mapped, dtype=np.uint8, count=end - start, offset=start)
-    return int(np.count_nonzero(view == NEWLINE))
+    return int(np.count_nonzero(np.frombuffer(buffer, dtype=np.uint8, count=count) == NEWLINE))
 
 
 def _json_blocks(stream: BinaryIO | GzipStream) -> Iterator[Block]:
