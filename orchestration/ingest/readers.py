@@ -161,9 +161,9 @@ def content_hash(path: Path) -> str:
     """
     digest = xxh3_128()
     buffer = bytearray(HASH_BYTES)
-    with path.open("rb", buffering=0) as handle, memoryview(buffer) as view:
-        while size := handle.readinto(view):
-            with view[:size] as part:
+    with path.open("rb", buffering=0) as handle:
+        while size := _read(handle, buffer, HASH_BYTES):
+            with memoryview(buffer) as view, view[:size] as part:
                 digest.update(part)
     return digest.hexdigest()
 

@@ -233,20 +233,13 @@ def _parse_chunk(
         columns[name].extend(map(_get, objects, repeat(name)))
     wrong: dict[int, list[str]] = {}
     for name, kind, allowed in _FIELD_TYPES:
-        typed = name in columns  # objects and arrays have no typed column: they stay in `record`
-        if typed:
-            values = list(map(_get, objects, repeat(name)))
-            if set(map(type, values)) <= allowed:
-                columns[name].extend(values)
-                continue
-        elif set(map(type, map(_get, objects, repeat(name)))) <= allowed:
-            continue
         values = list(map(_get, objects, repeat(name)))
-        for index, value in enumerate(values):
-            if value is not None and type(value) is not kind:
-                values[index] = None
-                wrong.setdefault(index, []).append(name)
-        if typed:
+        if not set(map(type, values)) <= allowed:
+            for index, value in enumerate(values):
+                if value is not None and type(value) is not kind:
+                    values[index] = None
+                    wrong.setdefault(index, []).append(name)
+        if name in columns:  # objects and arrays have no typed column: they stay in `record`
             columns[name].extend(values)
     # Integers beyond 64 bits pass the type test here: _check_int_ranges NULLs them, per
     # column, once the block is parsed, as _typed_columns does with wrong-typed strings and
