@@ -390,6 +390,59 @@ def test_workers_start_only_for_content_that_may_be_new(
     assert report.kept == 20 and started == ["after hashing"]
 
 
+def test_a_new_file_is_hashed_while_it_is_read_and_its_rows_find_their_manifest_row(
+    home: DataHome, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(readers, "BLOCK_BYTES", 256)  # many blocks, re-read tails
+    monkeypatch.setattr(readers, "PIECE_BYTES", 100)
+    hashed_first: list[str] = []
+    real_hash = pipeline.content_hash
+
+    def hashing(path: Path) -> str:
+        hashed_first.append(path.name)
+        return real_hash(path)
+
+    monkeypatch.setattr(pipeline, "content_hash", hashing)
+    text = "\n".join(line(event(event_data={"n": i})) for i in range(30)) + "\n"
+    write_landing(home, "a.ndjson", text)
+    report = ingest(home, workers=1)
+    assert report.kept == 30 and hashed_first == []  # a size no other file has
+    manifest = bronze.read_manifest(home.bronze)
+    assert manifest["content_hash"].to_list() == [xxh3_128_hexdigest(text.encode())]
+    rows = bronze_table(home, "hook_events")
+    assert "content_hash" not in rows.columns
+    joined = rows.join(manifest, on=["source_file", "batch_id"], how="left")
+    assert joined["content_hash"].to_list() == [xxh3_128_hexdigest(text.encode())] * 30
+    # Its copy has its size: hashed first, and found ingested.
+    write_landing(home, "copy/of-a.ndjson", text)
+    assert ingest(home, workers=1).files == [] and hashed_first == ["a.ndjson", "of-a.ndjson"]
+    # Two new files of one size: both hashed first, so equal content is ingested once.
+    hashed_first.clear()
+    other = text.replace('"n":1}', '"n":18}', 1)  # a size no ingested file has
+    write_landing(home, "b.ndjson", other)
+    write_landing(home, "c.ndjson", other)
+    report = ingest(home, workers=1)
+    assert [f.source_file for f in report.files] == ["b.ndjson"]
+    assert report.already_ingested == ["a.ndjson", "c.ndjson", "copy/of-a.ndjson"]
+    assert sorted(hashed_first) == ["a.ndjson", "b.ndjson", "c.ndjson", "of-a.ndjson"]
+    # A gzip is hashed first: its reader sees decompressed bytes, the hash is of the stored.
+    hashed_first.clear()
+    write_landing(home, "d.ndjson.gz", line(event(event_type="open")), gz=True)
+    report = ingest(home, workers=1)
+    assert [f.source_file for f in report.files] == ["d.ndjson.gz"]
+    assert "d.ndjson.gz" in hashed_first
+
+
+def test_a_running_hash_takes_each_byte_once_and_refuses_a_gap() -> None:
+    running = readers.RunningHash()
+    running.feed(0, bytearray(b"abcdef"), 6)
+    running.feed(3, bytearray(b"defghi"), 6)  # bytes 3 to 5 again
+    running.feed(9, bytearray(b"j?"), 1)
+    assert running.hexdigest() == xxh3_128_hexdigest(b"abcdefghij")
+    with pytest.raises(ValueError, match="bytes 10 to 11 were never read"):
+        running.feed(11, bytearray(b"l"), 1)
+
+
 def test_workers_get_their_allocator_setting_and_this_process_keeps_its_own(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -551,9 +604,12 @@ def test_line_ranges_cut_at_line_ends_and_number_lines_across_blocks(
     lines = [f"{index:02d}" + "x" * (length - 2) for index, length in enumerate(lengths)]
     path = tmp_path / "a.ndjson"
     path.write_bytes(("\n".join(lines) + ending).encode())
-    ranges = list(readers._line_ranges(path))
+    running = readers.RunningHash()
+    ranges = list(readers._line_ranges(path, running))
     data = path.read_bytes()
     assert b"".join(data[r.start : r.end] for r in ranges) == data
+    # The cutter reads a block's tail again as the next block's head: hashed once.
+    assert running.hexdigest() == xxh3_128_hexdigest(data) == readers.content_hash(path)
     seen: dict[int, str] = {}
     for block in ranges:
         text = block.read().data.decode()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
@@ -21,7 +21,9 @@ from orchestration.ingest.readers import (
     ElementBlock,
     LineBlock,
     LineRange,
+    RunningHash,
     content_hash,
+    hashes_while_reading,
     read_blocks,
 )
 from orchestration.ingest.records import REJECT_SCHEMA, ParsedBlock, parse_block, parse_records
@@ -118,17 +120,17 @@ class IngestReport:
 
 @dataclass(frozen=True)
 class Provenance:
-    """Where a block's rows came from, stamped on every bronze row."""
+    """Where a block's rows came from, stamped on every bronze row. The file's content hash
+    is not among them: it is in the batch's `ingested_files` row, found by `source_file` and
+    `batch_id` (a new file is parsed before its hash is known; see `NewFile`)."""
 
     source_file: str
-    content_hash: str
     batch_id: str
     ingested_at: datetime
 
     def columns(self) -> list[pl.Expr]:
         return [
             pl.lit(self.source_file).alias("source_file"),
-            pl.lit(self.content_hash).alias("content_hash"),
             pl.lit(self.batch_id).alias("batch_id"),
             pl.lit(self.ingested_at).cast(pl.Datetime("us", "UTC")).alias("ingested_at"),
         ]
@@ -173,7 +175,7 @@ def bronze_rows(parsed: ParsedBlock, provenance: Provenance) -> tuple[pl.DataFra
 
 def empty_tables() -> dict[str, pl.DataFrame]:
     """Each bronze table with no rows: its schema, for readers of an empty data home."""
-    nothing = Provenance("", "", "", datetime(1970, 1, 1, tzinfo=UTC))
+    nothing = Provenance("", "", datetime(1970, 1, 1, tzinfo=UTC))
     rows, rejects = bronze_rows(parse_records([], []), nothing)
     manifest = pl.DataFrame(schema=bronze.MANIFEST_SCHEMA)
     return {bronze.EVENTS: rows, bronze.REJECTS: rejects, bronze.MANIFEST: manifest}
@@ -210,16 +212,18 @@ class NewFile:
 
     landing_file: LandingFile
     size: int
-    content_hash: str
+    content_hash: str | None
+    """None for a file certainly new (its size is no other file's), hashed as it is read."""
 
 
 def _outcomes(
-    new: NewFile, batch: _Batch, executor: Executor | None, depth: int
-) -> Iterator[BlockOutcome | Damage]:
+    new: NewFile, batch: _Batch, executor: Executor | None, depth: int,
+    running: RunningHash | None,
+) -> Iterator[BlockOutcome | Damage]:  # fmt: skip
     """Process a file's blocks, on the workers when there are any, in file order."""
     provenance = batch.provenance(new)
     pending: deque[Future[BlockOutcome] | Damage] = deque()
-    for block in read_blocks(new.landing_file):
+    for block in read_blocks(new.landing_file, running):
         if isinstance(block, Damage):
             pending.append(block)
         else:
@@ -250,7 +254,7 @@ class _Batch:
         self.input_bytes = 0
 
     def provenance(self, new: NewFile) -> Provenance:
-        return Provenance(new.landing_file.relative, new.content_hash, self.id, self.ingested_at)
+        return Provenance(new.landing_file.relative, self.id, self.ingested_at)
 
     def add(self, kept: pl.DataFrame | None, rejects: pl.DataFrame | None) -> None:
         if kept is not None and kept.height:
@@ -286,7 +290,8 @@ def _ingest_file(new: NewFile, batch: _Batch, executor: Executor | None, depth: 
     kept = rejected = type_errors = 0
     damaged = False
     days: list[date] = []
-    for outcome in _outcomes(new, batch, executor, depth):
+    running = RunningHash() if new.content_hash is None else None
+    for outcome in _outcomes(new, batch, executor, depth, running):
         if isinstance(outcome, Damage):
             damaged = True
             rejected += 1
@@ -301,13 +306,15 @@ def _ingest_file(new: NewFile, batch: _Batch, executor: Executor | None, depth: 
         type_errors += outcome.type_errors
         days += [d for d in (outcome.first_event_day, outcome.last_event_day) if d]
         batch.add(outcome.rows, outcome.rejects)
+    digest = running.hexdigest() if running is not None else new.content_hash
+    assert digest is not None
     return FileResult(
-        new.landing_file.relative, new.content_hash, new.size, kept + rejected,
+        new.landing_file.relative, digest, new.size, kept + rejected,
         kept, rejected, type_errors, damaged, min(days, default=None), max(days, default=None),
     )  # fmt: skip
 
 
-PROVENANCE_COLUMNS = ["source_file", "content_hash", "batch_id", "ingested_at"]
+PROVENANCE_COLUMNS = ["source_file", "batch_id", "ingested_at"]
 _EVENT_COLUMNS = [
     "event_key", "event_type", "event_at", "account_id", "list_id", "profile_id", "_xxh",
     "_md5", "is_test", "is_static", "sends_trying_num", "subscription_hash_id", "type_errors",
@@ -400,7 +407,7 @@ def ingest(home: DataHome, *, workers: int | None = None, log: Log | None = None
     known_sizes = set(manifest["size_bytes"].to_list())
     with _Workers(workers) as pool:
         pool.start(sum(size for _, size in sized if size not in known_sizes))
-        todo = _new_files(sized, seen, report)
+        todo = _new_files(sized, seen, known_sizes, report)
         if todo:
             pool.start(sum(new.size for new in todo))  # Known sizes can hold new content.
             _ingest_files(home, todo, report, pool.executor, say)
@@ -409,11 +416,22 @@ def ingest(home: DataHome, *, workers: int | None = None, log: Log | None = None
 
 
 def _new_files(
-    sized: list[tuple[LandingFile, int]], seen: dict[str, str], report: IngestReport
-) -> list[NewFile]:
-    """The files whose content was not ingested before, with their content hashes."""
+    sized: list[tuple[LandingFile, int]], seen: dict[str, str], known_sizes: set[int],
+    report: IngestReport,
+) -> list[NewFile]:  # fmt: skip
+    """The files whose content was not ingested before, with their content hashes.
+
+    A file whose size no ingested file and no other landing file has is new for sure:
+    when its reader can hash it as it reads (plain NDJSON), it is not hashed beforehand, so
+    the workers parse its first blocks while the rest is still being read (on 1 GB, the
+    hashing pass took 0.25 s of this process and held back the first block by as much).
+    """
     todo: list[NewFile] = []
+    sizes = Counter(size for _, size in sized)
     for landing_file, size in sized:
+        if hashes_while_reading(landing_file) and size not in known_sizes and sizes[size] == 1:
+            todo.append(NewFile(landing_file, size, None))
+            continue
         try:
             new = NewFile(landing_file, size, content_hash(landing_file.path))
         except OSError as error:

