@@ -394,7 +394,7 @@ def ingest(home: DataHome, *, workers: int | None = None, log: Log | None = None
     scan = scan_landing(home.landing)
     report.ignored, report.in_progress = scan.ignored, scan.in_progress
     manifest = bronze.read_manifest(home.bronze)
-    seen = dict.fromkeys(manifest["content_hash"].to_list(), "earlier run")
+    seen = set(manifest["content_hash"].to_list())
     sized: list[tuple[LandingFile, int]] = []
     for landing_file in scan.accepted:
         try:
@@ -416,7 +416,7 @@ def ingest(home: DataHome, *, workers: int | None = None, log: Log | None = None
 
 
 def _new_files(
-    sized: list[tuple[LandingFile, int]], seen: dict[str, str], known_sizes: set[int],
+    sized: list[tuple[LandingFile, int]], seen: set[str], known_sizes: set[int],
     report: IngestReport,
 ) -> list[NewFile]:  # fmt: skip
     """The files whose content was not ingested before, with their content hashes.
@@ -440,7 +440,7 @@ def _new_files(
         if new.content_hash in seen:
             report.already_ingested.append(landing_file.relative)
             continue
-        seen[new.content_hash] = landing_file.relative
+        seen.add(new.content_hash)
         todo.append(new)
     return todo
 

@@ -153,23 +153,9 @@ HASH_BYTES = 8 * 1024 * 1024
 """A file is hashed this much at a time."""
 
 
-def content_hash(path: Path) -> str:
-    """A 128-bit hash of the file's bytes as stored (compressed, for `.gz`).
-
-    Read into one buffer, reused: no memory is allocated per read. (A mapping would save the
-    copy, but kills the process with SIGBUS if the file shrinks while it is hashed.)
-    """
-    digest = xxh3_128()
-    buffer = bytearray(HASH_BYTES)
-    with path.open("rb", buffering=0) as handle:
-        while size := _read(handle, buffer, HASH_BYTES):
-            with memoryview(buffer) as view, view[:size] as part:
-                digest.update(part)
-    return digest.hexdigest()
-
-
 class RunningHash:
-    """`content_hash` of a file, computed while the cutter reads it for its line ranges.
+    """A file's content hash, fed its bytes as they are read: by `content_hash`, or by the
+    cutter while it finds a plain NDJSON file's line ranges.
 
     The cutter reads some bytes twice (a block ends at its last newline, and the next block
     starts there), so the hash takes each byte once, in file order.
@@ -190,6 +176,22 @@ class RunningHash:
 
     def hexdigest(self) -> str:
         return self._digest.hexdigest()
+
+
+def content_hash(path: Path) -> str:
+    """A 128-bit hash of the file's bytes as stored (compressed, for `.gz`).
+
+    Read into one buffer, reused: no memory is allocated per read. (A mapping would save the
+    copy, but kills the process with SIGBUS if the file shrinks while it is hashed.)
+    """
+    running = RunningHash()
+    buffer = bytearray(HASH_BYTES)
+    offset = 0
+    with path.open("rb", buffering=0) as handle:
+        while size := _read(handle, buffer, HASH_BYTES):
+            running.feed(offset, buffer, size)
+            offset += size
+    return running.hexdigest()
 
 
 def hashes_while_reading(landing_file: LandingFile) -> bool:
