@@ -26,20 +26,23 @@ demo: setup
 run: setup
 	$(BIN)/hookhouse run
 
+## lint: every check of .pre-commit-config.yaml on every file (ruff, mypy, sqlfluff, yamllint, dg)
+lint: setup
+	$(BIN)/pre-commit run --all-files --show-diff-on-failure
+
 ## test: set up, lint, and run the whole test suite
-test: setup
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+test: lint
 	$(BIN)/pytest
 
-## format: apply ruff's fixes and formatting
+## format: apply ruff's and sqlfluff's fixes and formatting
 format: setup
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+	$(BIN)/sqlfluff fix models macros
 
 ## dev: the Dagster UI on the same instance `hookhouse run` records to (run queue set up)
 dev: setup
-	DAGSTER_HOME="$$($(BIN)/python -m orchestration.instance)" $(BIN)/dagster dev
+	DAGSTER_HOME="$$($(BIN)/python -m orchestration.defs.instance)" $(BIN)/dagster dev
 
 ## bench: the ingest benchmark (see bench/README.md)
 bench: setup

@@ -34,13 +34,14 @@ REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "bench" / "out"
 sys.path.insert(0, str(REPO))
 
-from orchestration.dbt_days import (  # noqa: E402
+from orchestration.bronze_layout import MANIFEST, bronze_table  # noqa: E402
+from orchestration.paths import DataHome  # noqa: E402
+from orchestration.warehouse.build_plan import (  # noqa: E402
     dbt_build_args,
     event_days_env,
     plan_build,
     record_watermark,
 )
-from orchestration.paths import DataHome  # noqa: E402
 
 
 def dumps(events: int, days: int, seed: int) -> Path:
@@ -103,7 +104,7 @@ def job_run(home: DataHome) -> tuple[float, float, int]:
     """One `hookhouse run` in-process; (ingest seconds, dbt seconds, records kept)."""
     import dagster as dg
 
-    from orchestration.definitions import execute_run
+    from orchestration.defs.definitions import execute_run
 
     os.environ["HOOKHOUSE_HOME"] = str(home.root)
     started_at = time.time()
@@ -134,7 +135,7 @@ def ingest_report_kept(home: DataHome, since: float) -> int:
     """Records the ingest of this run kept (the bronze batches written since `since`)."""
     import duckdb
 
-    files = f"{home.bronze / 'ingested_files'}/*.parquet"
+    files = bronze_table(MANIFEST).glob(home.bronze)
     with duckdb.connect() as connection:
         return connection.execute(
             f"select coalesce(sum(kept), 0) from '{files}' where epoch(ingested_at) >= ?",

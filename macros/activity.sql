@@ -25,9 +25,9 @@
         event_day
     from {{ ref(family_model) }}
     where not is_test
-      -- Only the days that gained events since this mart's last build (or that a backfill
-      -- rebuilt); the day list of the run (or the lookback) bounds both scans.
-      and {{ hookhouse.days_with_new_events(ref(family_model), 'not new_event.is_test') }}
+        -- Only the days that gained events since this mart's last build (or that a backfill
+        -- rebuilt); the day list of the run (or the lookback) bounds both scans.
+        and {{ hookhouse.days_with_new_events(ref(family_model), 'not new_event.is_test') }}
 {%- endmacro %}
 
 {#- How many of the row's events are of these types. -#}
@@ -63,6 +63,6 @@
         and {{ alias }}.launch_id = touched_launches.launch_id
     {%- endif %}
     where not {{ alias }}.is_test
-      and {{ alias }}.campaign_id is not null
-      and {{ alias }}.launch_id is not null
+        and {{ alias }}.campaign_id is not null
+        and {{ alias }}.launch_id is not null
 {%- endmacro %}

@@ -1,7 +1,9 @@
 {#- Bronze: the Parquet files ingest writes under $HOOKHOUSE_HOME/bronze, read in place. -#}
 
+{#- The folder of one bronze table; its name comes from var('bronze_tables'), the layout's
+    one definition (dbt_project.yml). -#}
 {% macro bronze_path(table) -%}
-    {{ env_var('HOOKHOUSE_HOME', 'data') }}/bronze/{{ table }}
+    {{ env_var('HOOKHOUSE_HOME', 'data') }}/bronze/{{ var('bronze_tables')[table]['folder'] }}
 {%- endmacro %}
 
 {#- Run at the start of every dbt invocation: the contract's bronze.* tables as views, so
@@ -13,7 +15,7 @@
 
 {% macro duckdb__create_bronze_views() -%}
     create schema if not exists bronze;
-    {%- for table in ['hook_events', 'hook_rejects', 'ingested_files'] %}
+    {%- for table in var('bronze_tables') %}
     create or replace view bronze.{{ table }} as
         select * from {{ hookhouse.read_bronze(table) }};
     {%- endfor %}
@@ -30,10 +32,12 @@
 {%- endmacro %}
 
 {% macro duckdb__read_bronze(table) -%}
-    {%- if table == 'hook_events' -%}
-    read_parquet('{{ hookhouse.bronze_path(table) }}/*/*.parquet', hive_partitioning = true, hive_types = {'event_day': date}, union_by_name = true)
+    {%- set layout = var('bronze_tables')[table] -%}
+    {%- set parts = hookhouse.bronze_path(table) ~ '/' ~ layout['parts'] -%}
+    {%- if layout.get('partitioned_by') -%}
+    read_parquet('{{ parts }}', hive_partitioning = true, hive_types = {'{{ layout['partitioned_by'] }}': date}, union_by_name = true)
     {%- else -%}
-    read_parquet('{{ hookhouse.bronze_path(table) }}/*.parquet', union_by_name = true)
+    read_parquet('{{ parts }}', union_by_name = true)
     {%- endif -%}
 {%- endmacro %}
 

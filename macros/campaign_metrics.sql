@@ -98,11 +98,11 @@ select * from final
         event_day
     from {{ ref('hook_events') }} as campaign_event
     where campaign_id is not null
-      and not is_test
-      and channel in (
-          'email', 'sms', 'push', 'telegram_bot', 'telegram_group', 'whatsapp', 'viber', 'notify'
-      )
-      and {{ condition }}
+        and not is_test
+        and channel in (
+            'email', 'sms', 'push', 'telegram_bot', 'telegram_group', 'whatsapp', 'viber', 'notify'
+        )
+        and {{ condition }}
 {%- endmacro %}
 
 {#- For a model rebuilt campaign by campaign (campaign_mart_config): an incremental run
@@ -123,8 +123,8 @@ select * from final
             or {{ hookhouse.days_condition('new_event.event_day', hookhouse.backfilled_days()) }}
             {%- endif %}
         )
-          and new_event.account_id = campaign_event.account_id
-          and new_event.campaign_id = campaign_event.campaign_id
+            and new_event.account_id = campaign_event.account_id
+            and new_event.campaign_id = campaign_event.campaign_id
     )
     {%- else -%}
     1 = 1

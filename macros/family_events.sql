@@ -7,7 +7,7 @@ with
 events as (
     select * from {{ ref('hook_events') }}
     where family = '{{ family }}'
-      and {{ hookhouse.new_events_filter() }}
+        and {{ hookhouse.new_events_filter() }}
 ),
 
 final as (

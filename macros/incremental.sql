@@ -89,10 +89,10 @@
                 select new_event.event_day
                 from {{ events }} as new_event
                 where {{ condition }}
-                  and new_event.batch_id > (
-                      select coalesce(max(built_through_batch), '') from {{ this }}
-                  )
-                  and {{ hookhouse.scan_days_filter('new_event.event_day') }}
+                    and new_event.batch_id > (
+                        select coalesce(max(built_through_batch), '') from {{ this }}
+                    )
+                    and {{ hookhouse.scan_days_filter('new_event.event_day') }}
             )
         )
         {%- if hookhouse.backfilled_days() %}

@@ -3,68 +3,32 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import sys
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
+from orchestration.names import EXIT_BUSY
 from orchestration.paths import DataHome
 from orchestration.report.command import add_report_command
 
-EXIT_BUSY = 75
-"""`hookhouse run --no-wait` while another process writes the warehouse (EX_TEMPFAIL)."""
-
-
-def _dagster_instance(home: DataHome):
-    """A persistent Dagster instance under the data home, unless DAGSTER_HOME says otherwise.
-
-    Point `dagster dev` at the same folder (`make dev` does) to see command-line runs in the UI.
-    """
-    import dagster as dg
-
-    from orchestration.instance import dagster_home
-
-    dagster_home(home)
-    return dg.DagsterInstance.get()
-
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """Ingest new landing files, then build and test every model, in-process."""
-    from orchestration.dbt_assets import dbt_run_config
-    from orchestration.definitions import execute_run
-    from orchestration.run_summary import describe_failure, describe_success
-    from orchestration.warehouse_lock import WarehouseBusy, warehouse_lock
+    """Ingest new landing files, then build and test every model, in-process.
 
-    home = DataHome.from_env()
-    home.root.mkdir(parents=True, exist_ok=True)
-    instance = _dagster_instance(home)
-    level = "INFO" if args.verbose else "CRITICAL"  # Otherwise the summary below says it all.
-    run_config = {
-        "loggers": {"console": {"config": {"log_level": level}}},
-        "ops": dbt_run_config(args.full_refresh, args.dbt_vars),
-    }
-    log_path = home.root / "logs" / "last-run.log"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with contextlib.ExitStack() as stack:
-        try:  # One writer at a time (orchestration/warehouse_lock.py).
-            stack.enter_context(
-                warehouse_lock(home, wait=not args.no_wait, purpose="hookhouse run")
-            )
-        except WarehouseBusy as busy:
-            print(f"hookhouse run: {busy}; run again when it has finished", file=sys.stderr)
-            return EXIT_BUSY
-        if not args.verbose:  # dbt's progress lines go to the log file, not the terminal.
-            stack.enter_context(contextlib.redirect_stdout(stack.enter_context(log_path.open("w"))))
-        result = execute_run(instance, run_config, raise_on_error=False)
-    if not result.success:
-        print(describe_failure(result), file=sys.stderr)
-        if not args.verbose:
-            print(f"Full log: {log_path}", file=sys.stderr)
-        return 1
-    print(describe_success(result, home))
-    return 0
+    The command line imports no Dagster: the run is Dagster's, so its code is in
+    `orchestration/defs/`, loaded only when this command runs.
+    """
+    from orchestration.defs.run_command import run_pipeline
+
+    return run_pipeline(
+        DataHome.from_env(),
+        verbose=args.verbose,
+        full_refresh=args.full_refresh,
+        dbt_vars=args.dbt_vars,
+        wait=not args.no_wait,
+    )
 
 
 def cmd_generate(args: argparse.Namespace) -> int:

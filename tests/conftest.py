@@ -12,7 +12,18 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from orchestration.paths import DataHome
+from orchestration import bronze_layout
+from orchestration.paths import REPO_ROOT, DataHome
+
+SELFTESTS_ENV = "HOOKHOUSE_DBT_SELFTESTS"
+SELFTESTS_TARGET = REPO_ROOT / "target" / "selftests"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The dbt canaries of tests/dbt/selftests/ exist only in the test suite: enable them, and
+    keep the manifest that has them in a target folder of its own (runs use `target/`)."""
+    os.environ[SELFTESTS_ENV] = "1"
+    os.environ["DBT_TARGET_PATH"] = str(SELFTESTS_TARGET)
 
 
 @pytest.fixture
@@ -35,10 +46,11 @@ def write_landing(home: DataHome, name: str, text: str, *, gz: bool = False) -> 
 
 def bronze_table(home: DataHome, table: str) -> pl.DataFrame:
     """Every committed row of a bronze table, with `event_day` from the partition path."""
-    files = sorted((home.bronze / table).rglob("*.parquet"))
+    layout = bronze_layout.bronze_table(table)
+    files = layout.files(home.bronze)
     if not files:
         return pl.DataFrame()
-    return pl.read_parquet(files, hive_partitioning=table == "hook_events")
+    return pl.read_parquet(files, hive_partitioning=layout.partitioned_by is not None)
 
 
 @pytest.fixture(scope="session")

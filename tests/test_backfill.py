@@ -10,10 +10,12 @@ import dagster as dg
 import duckdb
 import pytest
 
-from orchestration.dbt_assets import EVENT_DAYS, dbt_run_config
-from orchestration.definitions import RUN_JOB_NAME, defs
+from orchestration.defs.dbt.config import dbt_run_config
+from orchestration.defs.definitions import defs
+from orchestration.defs.partitions import EVENT_DAYS
 from orchestration.generate import generate_dumps
 from orchestration.ingest import ingest
+from orchestration.names import RUN_JOB_NAME
 from orchestration.paths import DataHome
 from tests.test_incremental import differences, run
 
@@ -79,7 +81,7 @@ def test_a_backfill_of_days_equals_a_full_rebuild(home: DataHome, tmp_path: Path
     dbt_steps = [
         event.step_key for event in result.all_events if event.event_type_value == "STEP_START"
     ]
-    assert dbt_steps.count("dbt_models") == 1  # the whole range in one dbt invocation
+    assert dbt_steps.count("dbt_core") == 1  # the whole range in one dbt invocation
     partitions = {
         materialization.partition
         for event in result.get_asset_materialization_events()

@@ -15,7 +15,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from orchestration.definitions import execute_run
+from orchestration.defs.definitions import execute_run
 from orchestration.paths import DataHome
 from tests.conftest import write_landing
 

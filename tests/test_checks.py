@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import dagster as dg
 
-from orchestration.checks import freshness_verdict, reject_ratio_verdict, unknown_types_verdict
+from orchestration.defs.ingest.checks import (
+    freshness_verdict,
+    reject_ratio_verdict,
+    unknown_types_verdict,
+)
 
 WARN = dg.AssetCheckSeverity.WARN
 ERROR = dg.AssetCheckSeverity.ERROR

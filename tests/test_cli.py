@@ -116,7 +116,7 @@ def start_hookhouse(home: DataHome, *args: str) -> subprocess.Popen[str]:
 
 @pytest.mark.slow
 def test_a_second_run_waits_or_exits_while_one_writes(home: DataHome) -> None:
-    from orchestration.warehouse_lock import holder
+    from orchestration.warehouse.lock import holder
 
     generated = hookhouse(
         home, "generate", "--out", str(home.landing / "g"), "--events", "2000", "--days", "2"

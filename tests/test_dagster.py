@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
-import os
-from pathlib import Path
 
 import dagster as dg
 import pytest
 from dagster_dbt import DbtCliResource
 from packaging import version
+from syrupy.assertion import SnapshotAssertion
+from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
-from orchestration.dbt_assets import NEW_BATCHES_TAG, current_day_partition
-from orchestration.definitions import RUN_JOB_NAME, defs, execute_run
+from orchestration.defs.definitions import defs, execute_run
+from orchestration.defs.partitions import current_day_partition
+from orchestration.defs.resources import DataHomeResource, HookhouseDbtCliResource
+from orchestration.defs.sensors import pending_landing_files
 from orchestration.generate import generate_dumps
+from orchestration.names import NEW_BATCHES_TAG, RUN_JOB_NAME
 from orchestration.paths import DataHome
-from orchestration.resources import DataHomeResource, HookhouseDbtCliResource
-from orchestration.sensors import pending_landing_files
 from tests.conftest import write_landing
 
 EXPECTED_LINEAGE = {
@@ -44,35 +45,26 @@ def lineage() -> dict[str, list[str]]:
     }
 
 
-SNAPSHOT = Path(__file__).parent / "snapshots" / "asset_lineage.txt"
-UPDATE_SNAPSHOT_ENV = "HOOKHOUSE_UPDATE_SNAPSHOT"
-SNAPSHOT_HEADER = f"""\
-# Every asset of orchestration/definitions.py and the assets it depends on, as
-# `asset <- dependency, ...`. tests/test_dagster.py compares it with the definitions; after
-# an intended change to the graph (a new model, say), rewrite it with
-#   {UPDATE_SNAPSHOT_ENV}=1 .venv/bin/pytest tests/test_dagster.py -k snapshot
-# and commit the difference with the change.
-"""
+class LineageText(SingleFileSnapshotExtension):
+    """The lineage as a plain text file under tests/__snapshots__/, one asset a line."""
+
+    _write_mode = WriteMode.TEXT
+    file_extension = "txt"
 
 
 def lineage_text() -> str:
-    lines = [
-        f"{key} <- {', '.join(parents)}".rstrip() for key, parents in sorted(lineage().items())
-    ]
-    return SNAPSHOT_HEADER + "\n".join(lines) + "\n"
-
-
-def test_the_asset_graph_matches_its_snapshot() -> None:
-    found = lineage_text()
-    if os.environ.get(UPDATE_SNAPSHOT_ENV):
-        SNAPSHOT.parent.mkdir(exist_ok=True)
-        SNAPSHOT.write_text(found)
-    expected = SNAPSHOT.read_text() if SNAPSHOT.exists() else ""
-    assert found == expected, (
-        f"The asset graph differs from {SNAPSHOT.relative_to(Path.cwd())}. If the change is "
-        f"intended, rewrite the snapshot: {UPDATE_SNAPSHOT_ENV}=1 .venv/bin/pytest "
-        "tests/test_dagster.py -k snapshot, and commit it."
+    """Every asset of the definitions and the assets it depends on, `asset <- dependency, ...`."""
+    return "".join(
+        f"{key} <- {', '.join(parents)}".rstrip() + "\n"
+        for key, parents in sorted(lineage().items())
     )
+
+
+def test_the_asset_graph_matches_its_snapshot(snapshot: SnapshotAssertion) -> None:
+    # After an intended change to the graph (a new model, say), rewrite the snapshot with
+    #   .venv/bin/pytest tests/test_dagster.py -k snapshot --snapshot-update
+    # and commit the difference with the change. Without the flag, a difference fails.
+    assert lineage_text() == snapshot.use_extension(LineageText)
 
 
 def test_every_asset_has_a_layer_group_a_description_and_an_owner() -> None:
@@ -101,7 +93,7 @@ def test_the_dbt_resource_skips_what_hookhouse_does_not_use() -> None:
     # HookhouseDbtCliResource overrides two members of dagster-dbt's resource; if dagster-dbt
     # renames them, the overrides stop saving anything: fail here instead.
     assert {"_cli_version", "_initialize_dbt_core_adapter"} <= set(vars(DbtCliResource))
-    dbt = defs.resources["dbt"]
+    dbt = (defs.resources or {})["dbt"]
     assert isinstance(dbt, HookhouseDbtCliResource)
     assert dbt._cli_version == version.parse(importlib.metadata.version("dbt-core"))
     assert dbt._initialize_dbt_core_adapter(["build"]) is None
@@ -177,7 +169,7 @@ def test_the_landing_sensor_requests_a_run_only_for_new_files(home: DataHome) ->
     assert [name for name, _, _ in pending_landing_files(home)] == ["a.ndjson"]
     with dg.build_sensor_context(resources=resources) as context:
         result = sensor(context)
-    assert isinstance(result, dg.SensorResult) and len(result.run_requests) == 1
+    assert isinstance(result, dg.SensorResult) and len(result.run_requests or []) == 1
     from orchestration.ingest import ingest
 
     ingest(home, workers=1)
@@ -185,7 +177,7 @@ def test_the_landing_sensor_requests_a_run_only_for_new_files(home: DataHome) ->
 
 
 def test_a_run_with_too_many_rejects_stops_before_the_models(home: DataHome) -> None:
-    from orchestration.run_summary import describe_failure
+    from orchestration.defs.run_summary import describe_failure
 
     write_landing(home, "a.ndjson", json.dumps(
         {"event_type": "send", "event_date": "2026-10-01T00:00:00Z", "account_id": 1}

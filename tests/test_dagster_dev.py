@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.instance import DAGSTER_YAML
+from orchestration.defs.instance import DAGSTER_YAML
 from orchestration.paths import REPO_ROOT
 
 DAGSTER = str(Path(sys.executable).with_name("dagster"))

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from orchestration.dbt_assets import describe_failures
-from orchestration.dbt_days import BuildPlan, backfilled_days_env, dbt_build_args, event_days_env
+from orchestration.defs.dbt.failures import describe_failures
+from orchestration.warehouse.build_plan import (
+    BuildPlan,
+    backfilled_days_env,
+    dbt_build_args,
+    event_days_env,
+)
 
 
 def test_a_plan_with_new_days_names_them_in_the_environment() -> None:

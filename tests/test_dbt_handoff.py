@@ -7,27 +7,24 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from orchestration.dbt_assets import (
-    DBT_PROJECT,
-    NEW_BATCHES_TAG,
-    current_day_partition,
-    dbt_marts,
-    dbt_models,
-    dbt_run_config,
-)
-from orchestration.dbt_days import pending_appended_days
-from orchestration.dbt_handoff import (
+from orchestration.defs.dbt.assets import dbt_core, dbt_marts
+from orchestration.defs.dbt.config import dbt_run_config
+from orchestration.defs.dbt.handoff import (
     MartsHandoff,
     handoff_path,
     take_handoff,
     unique_ids,
     write_handoff,
 )
-from orchestration.definitions import RUN_JOB_NAME, defs, execute_run
+from orchestration.defs.dbt.project import DBT_PROJECT
+from orchestration.defs.definitions import defs, execute_run
+from orchestration.defs.partitions import current_day_partition
+from orchestration.defs.resources import DataHomeResource
+from orchestration.defs.run_summary import describe_failure
 from orchestration.generate import generate_dumps
+from orchestration.names import NEW_BATCHES_TAG, RUN_JOB_NAME
 from orchestration.paths import DataHome
-from orchestration.resources import DataHomeResource
-from orchestration.run_summary import describe_failure
+from orchestration.warehouse.build_state import pending_appended_days
 
 
 def test_the_two_dbt_steps_split_every_dbt_node_between_them() -> None:
@@ -40,7 +37,7 @@ def test_the_two_dbt_steps_split_every_dbt_node_between_them() -> None:
         for unique_id, node in manifest["nodes"].items()
         if node["resource_type"] in ("model", "seed", "snapshot", "test")
     }
-    core, marts = unique_ids(dbt_models), unique_ids(dbt_marts)
+    core, marts = unique_ids(dbt_core), unique_ids(dbt_marts)
     assert not core & marts
     assert core | marts == nodes
     assert "model.hookhouse.hook_events" in core
@@ -90,7 +87,7 @@ def subset_run(
 
 def dbt_invocations(result: dg.ExecuteInProcessResult) -> list[str]:
     """The dbt steps that started dbt in a run (dagster-dbt gives each its target folder)."""
-    target = Path(DBT_PROJECT.project_dir) / "target"
+    target = Path(DBT_PROJECT.project_dir) / DBT_PROJECT.target_path
     folders = target.glob(f"dbt_*-{result.run_id[:7]}-*")
     return sorted(folder.name.split("-", 1)[0] for folder in folders)
 
@@ -101,10 +98,11 @@ def reported(result: dg.ExecuteInProcessResult, step: str) -> tuple[set[str], se
     for event in result.all_events:
         if event.step_key != step:
             continue
-        if event.event_type_value == "ASSET_MATERIALIZATION":
+        if event.event_type_value == "ASSET_MATERIALIZATION" and event.asset_key:
             assets.add(event.asset_key.to_user_string())
         elif event.event_type_value == "ASSET_CHECK_EVALUATION":
             evaluation = event.event_specific_data
+            assert isinstance(evaluation, dg.AssetCheckEvaluation)
             checks.add(f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}")
     return assets, checks
 
@@ -129,19 +127,19 @@ def test_a_nightly_run_starts_dbt_once_and_a_failing_mart_fails_the_marts_step(
     nights[0].rename(home.landing / nights[0].name)
     first = run(home)
     assert first.success
-    assert dbt_invocations(first) == ["dbt_models"]
+    assert dbt_invocations(first) == ["dbt_core"]
     assert reported(first, "dbt_marts") == keys(dbt_marts)
-    core_assets, core_checks = reported(first, "dbt_models")
-    assert core_checks == keys(dbt_models)[1] and core_assets == keys(dbt_models)[0]
+    core_assets, core_checks = reported(first, "dbt_core")
+    assert core_checks == keys(dbt_core)[1] and core_assets == keys(dbt_core)[0]
     assert not handoff_path(home).exists()
 
     # A mart's test fails: the core tables are built, the marts step fails and names it.
     nights[1].rename(home.landing / nights[1].name)
     failed = run(home, {"hookhouse_selftest_mart_failure": True})
     assert not failed.success
-    assert dbt_invocations(failed) == ["dbt_models"]
+    assert dbt_invocations(failed) == ["dbt_core"]
     steps = {event.step_key for event in failed.all_events if event.is_step_success}
-    assert "dbt_models" in steps and "dbt_marts" not in steps
+    assert "dbt_core" in steps and "dbt_marts" not in steps
     message = describe_failure(failed)
     assert "step dbt_marts: dbt build failed" in message
     assert (
@@ -160,17 +158,17 @@ def test_a_nightly_run_starts_dbt_once_and_a_failing_mart_fails_the_marts_step(
     nights[2].rename(home.landing / nights[2].name)
     again = run(home)
     assert again.success
-    assert dbt_invocations(again) == ["dbt_marts", "dbt_models"]
+    assert dbt_invocations(again) == ["dbt_core", "dbt_marts"]
     assert reported(again, "dbt_marts") == keys(dbt_marts)
     assert pending_appended_days(home) == ()
 
     # A run without the core tables' tests is a subset of the core step: two invocations.
     job = defs.resolve_job_def(RUN_JOB_NAME)
-    checks = set(job.asset_layer.asset_graph.asset_check_keys) - set(dbt_models.check_keys)
+    checks = set(job.asset_layer.asset_graph.asset_check_keys) - set(dbt_core.check_keys)
     no_core_tests = subset_run(home, checks=checks, partitioned=True)
     assert no_core_tests.success
-    assert dbt_invocations(no_core_tests) == ["dbt_marts", "dbt_models"]
+    assert dbt_invocations(no_core_tests) == ["dbt_core", "dbt_marts"]
 
     # The whole job, caught up: back to one invocation.
     quiet = run(home)
-    assert quiet.success and dbt_invocations(quiet) == ["dbt_models"]
+    assert quiet.success and dbt_invocations(quiet) == ["dbt_core"]

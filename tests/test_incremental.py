@@ -9,8 +9,8 @@ import dagster as dg
 import duckdb
 import pytest
 
-from orchestration.dbt_assets import dbt_run_config
-from orchestration.definitions import execute_run
+from orchestration.defs.dbt.config import dbt_run_config
+from orchestration.defs.definitions import execute_run
 from orchestration.generate import generate_dumps
 from orchestration.paths import DataHome
 

@@ -16,18 +16,21 @@ with
 new_deliveries as (
     select * from {{ source('bronze', 'hook_events') }}
     where batch_id > '{{ watermark }}'
-      and {{ hookhouse.scan_days_filter('event_day') }}
+        and {{ hookhouse.scan_days_filter('event_day') }}
 ),
 
 seen_keys as (
-    select event_day, event_key from {{ source('bronze', 'hook_events') }}
+    select
+        event_day,
+        event_key
+    from {{ source('bronze', 'hook_events') }}
     where batch_id <= '{{ watermark }}'
-      and {{ hookhouse.scan_days_filter('event_day') }}
+        and {{ hookhouse.scan_days_filter('event_day') }}
 ),
 
 ranked as (
     select
-        new_deliveries.*,
+        *,
         row_number() over (
             partition by event_day, event_key
             order by batch_id, source_file, position
@@ -35,15 +38,16 @@ ranked as (
         count(*) over (partition by event_day, event_key) as deliveries
     from new_deliveries
     where not exists (
-        select 1
-        from seen_keys
-        where seen_keys.event_day = new_deliveries.event_day
-          and seen_keys.event_key = new_deliveries.event_key
-    )
+            select 1
+            from seen_keys
+            where seen_keys.event_day = new_deliveries.event_day
+                and seen_keys.event_key = new_deliveries.event_key
+        )
 ),
 
 first_deliveries as (
-    select * from ranked where delivery_rank = 1
+    select * from ranked
+    where delivery_rank = 1
 ),
 
 {{ hookhouse.staged_events_ctes('first_deliveries') }},
@@ -123,5 +127,5 @@ final as (
 )
 
 -- Stored in day order: a run that rebuilds a few days then reads only their row groups.
-select * from final
+select * from final  -- noqa: CV13
 order by event_day, event_at

@@ -11,7 +11,10 @@
 with
 
 catalog as (
-    select event_type, sets_status from {{ ref('event_catalog') }}
+    select
+        event_type,
+        sets_status
+    from {{ ref('event_catalog') }}
 ),
 
 events as (
@@ -35,7 +38,7 @@ events as (
     from {{ ref('hook_events') }} as hook_events
     left join catalog on hook_events.event_type = catalog.event_type
     where hook_events.recipient is not null
-      and {{ hookhouse.new_events_filter('hook_events.batch_id', 'hook_events.event_day') }}
+        and {{ hookhouse.new_events_filter('hook_events.batch_id', 'hook_events.event_day') }}
 ),
 
 from_elements as (
@@ -73,7 +76,7 @@ from_envelope as (
         cast(null as varchar) as observed_status
     from events
     where sets_status is not null
-      and (subscription is null or {{ hookhouse.json_text('subscription', '$[0]') }} is null)
+        and (subscription is null or {{ hookhouse.json_text('subscription', '$[0]') }} is null)
 ),
 
 unioned as (
@@ -102,10 +105,10 @@ final as (
         event_day
     from unioned
     where coalesce(sets_status, observed_status) is not null
-      and resource_id is not null
-      and channel is not null
+        and resource_id is not null
+        and channel is not null
 )
 
 -- Stored in day order: a run that rebuilds a few days then reads only their row groups.
-select * from final
+select * from final  -- noqa: CV13
 order by event_day, event_at

@@ -17,9 +17,11 @@ email_events as (
         event_day
     from {{ ref('hook_events') }}
     where not is_test
-      and channel = 'email'
-      and role in ('send', 'deliver', 'undeliver', 'hard_bounce', 'soft_bounce', 'suppress', 'complain')
-      and {{ hookhouse.new_event_days_filter() }}
+        and channel = 'email'
+        and role in (
+            'send', 'deliver', 'undeliver', 'hard_bounce', 'soft_bounce', 'suppress', 'complain'
+        )
+        and {{ hookhouse.new_event_days_filter() }}
 ),
 
 counted as (
@@ -61,5 +63,5 @@ final as (
 )
 
 -- Stored in day order: a run that rebuilds a few days then reads only their row groups.
-select * from final
+select * from final  -- noqa: CV13
 order by event_day, account_id, recipient_domain

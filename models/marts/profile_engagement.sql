@@ -52,8 +52,10 @@ recipients as (
 aged as (
     select
         recipients.*,
-        {{ dbt.datediff('cast(last_engaged_at as date)', 'as_of_day', 'day') }} as days_since_last_engaged,
-        {{ dbt.datediff('cast(first_sent_at as date)', 'as_of_day', 'day') }} as days_since_first_sent
+        {{ dbt.datediff('cast(last_engaged_at as date)', 'as_of_day', 'day') }}
+            as days_since_last_engaged,
+        {{ dbt.datediff('cast(first_sent_at as date)', 'as_of_day', 'day') }}
+            as days_since_first_sent
     from recipients
 ),
 

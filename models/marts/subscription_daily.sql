@@ -40,7 +40,11 @@ left_subscribed as (
 ),
 
 groups as (
-    select account_id, resource_id, channel, min(day) as first_day
+    select
+        account_id,
+        resource_id,
+        channel,
+        min(day) as first_day
     from entered
     group by 1, 2, 3
 ),
@@ -66,8 +70,8 @@ daily as (
         coalesce(entered.entered_unsubscribed, 0) as entered_unsubscribed,
         coalesce(entered.entered_complainer, 0) as entered_complainer,
         coalesce(entered.entered_hardbounced, 0) as entered_hardbounced,
-        coalesce(entered.entered_subscribed, 0)
-            - coalesce(left_subscribed.left_subscribed, 0) as net_subscribed
+        coalesce(entered.entered_subscribed, 0) - coalesce(left_subscribed.left_subscribed, 0)
+            as net_subscribed
     from spine
     left join entered
         on spine.account_id = entered.account_id

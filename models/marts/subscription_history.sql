@@ -25,7 +25,7 @@ new_observations as (
 current_periods as (
     select * from {{ this }}
     where is_current
-      and subscription_key in (select subscription_key from new_observations)
+        and subscription_key in (select subscription_key from new_observations)
 ),
 
 replayed as (
@@ -39,23 +39,49 @@ replayed as (
 
 observations as (
     select
-        subscription_key, account_id, recipient, resource_id, channel, status,
-        is_status_event, event_type, event_id, event_at, batch_id
+        subscription_key,
+        account_id,
+        recipient,
+        resource_id,
+        channel,
+        status,
+        is_status_event,
+        event_type,
+        event_id,
+        event_at,
+        batch_id
     from {{ ref('subscription_observations') }}
     where not is_test
-      and subscription_key in (select subscription_key from replayed)
+        and subscription_key in (select subscription_key from replayed)
     union all
     select
-        subscription_key, account_id, recipient, resource_id, channel, status,
-        is_status_event, event_type, event_id, event_at, batch_id
+        subscription_key,
+        account_id,
+        recipient,
+        resource_id,
+        channel,
+        status,
+        is_status_event,
+        event_type,
+        event_id,
+        event_at,
+        batch_id
     from new_observations
     where subscription_key not in (select subscription_key from replayed)
     union all
     -- The current period's start stands for the history before it.
     select
-        subscription_key, account_id, recipient, resource_id, channel, status,
-        true as is_status_event, source_event_type as event_type, source_event_id as event_id,
-        valid_from as event_at, observed_through_batch as batch_id
+        subscription_key,
+        account_id,
+        recipient,
+        resource_id,
+        channel,
+        status,
+        true as is_status_event,
+        source_event_type as event_type,
+        source_event_id as event_id,
+        valid_from as event_at,
+        observed_through_batch as batch_id
     from current_periods
     where subscription_key not in (select subscription_key from replayed)
 ),
@@ -65,8 +91,8 @@ closed_periods as (
     -- columns (delete+insert replaces every row of a subscription).
     select * from {{ this }}
     where not is_current
-      and subscription_key in (select subscription_key from new_observations)
-      and subscription_key not in (select subscription_key from replayed)
+        and subscription_key in (select subscription_key from new_observations)
+        and subscription_key not in (select subscription_key from replayed)
 ),
 {%- else %}
 observations as (
@@ -81,7 +107,7 @@ instants as (
     select *
     from (
         select
-            observations.*,
+            *,
             row_number() over (
                 partition by subscription_key, event_at
                 order by is_status_event desc, event_id desc
@@ -130,9 +156,11 @@ periods as (
     from period_starts
 ),
 
-{%- if is_incremental() %}
+{% if is_incremental() -%}
 continued as (
-    select subscription_key, max(observed_through_batch) as observed_through_batch,
+    select
+        subscription_key,
+        max(observed_through_batch) as observed_through_batch,
         max(last_observed_at) as last_observed_at
     from periods
     group by subscription_key
@@ -157,7 +185,7 @@ all_periods as (
     from closed_periods
     inner join continued on closed_periods.subscription_key = continued.subscription_key
 ),
-{%- else %}
+{%- else -%}
 all_periods as (
     select * from periods
 ),

@@ -9,7 +9,7 @@ bronze as (
 
 deliveries as (
     select
-        bronze.*,
+        *,
         row_number() over (
             partition by event_day, event_key
             order by batch_id, source_file, position
@@ -20,7 +20,8 @@ deliveries as (
 
 first_deliveries as (
     -- An event's key fixes its event_date, so every delivery of it is on the same day.
-    select * from deliveries where delivery_rank = 1
+    select * from deliveries
+    where delivery_rank = 1
 ),
 
 {{ hookhouse.staged_events_ctes('first_deliveries') }}

@@ -10,11 +10,19 @@ The simulation follows the customer's documents (`docs/action-hook-event-types.m
 campaigns on every channel with per-send funnels; pop-ups, loyalty, promo codes, pixels,
 imports and static segments, profile merge/split, GCG, API unsubscribes, campaign launches,
 errors and audiences. Fields of the undocumented families are synthetic (listed in
-`records.py`). Output formats, defects and their rates: `writer.py`, `defects.py`.
+`serialize/family_data.py`).
 
-Modules: `entities` (the world), `planner` + `funnels` + `families` (what happens, as integer
-columns), `status` (subscription status over time), `records` (JSON), `writer` (files),
-`api` (orchestration), `report` (the counts).
+A run is a pipeline, one subpackage per stage (each one's `__init__` describes its modules):
+
+1. `world`: the simulated platform (accounts, lists, campaigns, profiles), from the seed;
+2. `plan`: what happens on every day, as integer columns (`plan.planner.Planner`);
+3. `serialize`: a planned day as JSON records (`serialize.serializer.Serializer`);
+4. `write`: the records as landing files, with defects (`write.day_writer.DayWriter`).
+
+`api` (`generate_dumps`) runs them, `workers` writes days in this process or a pool,
+`finish` merges the ndjson layout's spill and sums up the `report`. `constants` holds the
+time units and the codes derived from the catalog, `reference` the fixed tables the data
+draws from, `malloc` the allocator setting of a run.
 """
 
 from orchestration.generate.api import generate_dumps

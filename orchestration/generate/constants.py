@@ -23,7 +23,6 @@ ETYPES: tuple[str, ...] = tuple(entry.event_type for entry in load_catalog())
 
 ET: dict[str, int] = {name: code for code, name in enumerate(ETYPES)}
 FAMILY_OF: tuple[str, ...] = tuple(entry.family for entry in load_catalog())
-SETS_STATUS: tuple[str | None, ...] = tuple(entry.sets_status for entry in load_catalog())
 
 
 def _channels() -> tuple[str, ...]:
@@ -64,9 +63,3 @@ def role_type(channel: str, role: str) -> int:
 def family_types(family: str) -> list[str]:
     """The event types of one family, in catalog order."""
     return types_where(family=family)
-
-
-def status_code_for(event_type: str) -> int | None:
-    """The status an event type sets (catalog `sets_status`), as a code, or None."""
-    value = SETS_STATUS[ET[event_type]]
-    return None if value is None else ST[value]

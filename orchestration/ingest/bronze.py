@@ -1,17 +1,13 @@
 """Bronze Parquet: append-only, atomic, partitioned by UTC event day.
 
-Layout under `bronze/`:
+The layout under `bronze/` (table folders, the `event_day=` partition, the `_staging`
+folder) is `orchestration.bronze_layout`'s; this module writes by it.
 
-    hook_events/event_day=YYYY-MM-DD/part-<batch>-<n>.parquet
-    hook_rejects/part-<batch>-<n>.parquet
-    ingested_files/part-<batch>.parquet      <- the batch's commit record
-    _staging/<batch>/...                     <- parts of a batch not yet committed
-
-A batch stages its parts under `_staging/`, then writes its `ingested_files` part (the
-commit point, by an atomic rename), then moves the staged parts into place. A crash
-before the commit point leaves only staged parts, which the next run deletes; a crash
-after it is rolled forward by the next run. Readers glob the three table folders, so
-they never see a partial file or a half-committed batch's data.
+A batch stages its parts under `_staging/<batch>/`, laid out as bronze is, then writes its
+`ingested_files` part (the commit point, by an atomic rename), then moves the staged parts
+into place. A crash before the commit point leaves only staged parts, which the next run
+deletes; a crash after it is rolled forward by the next run. Readers glob the three table
+folders, so they never see a partial file or a half-committed batch's data.
 """
 
 from __future__ import annotations
@@ -19,13 +15,19 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import polars as pl
 
-EVENTS, REJECTS, MANIFEST = "hook_events", "hook_rejects", "ingested_files"
-STAGING = "_staging"
+from orchestration.bronze_layout import (
+    EVENTS,
+    MANIFEST,
+    REJECTS,
+    STAGING,
+    BronzeTable,
+    bronze_table,
+)
 
 MANIFEST_SCHEMA: dict[str, pl.DataType] = {
     "source_file": pl.String(),
@@ -43,10 +45,9 @@ MANIFEST_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
-def new_batch_id(now: datetime | None = None) -> str:
+def new_batch_id() -> str:
     """Sortable and unique: UTC time, then a random suffix."""
-    now = now or datetime.now(UTC)
-    return f"{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+    return f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
 
 
 ZSTD_LEVEL = 1
@@ -69,6 +70,18 @@ def write_atomic(frame: pl.DataFrame, path: Path) -> None:
         temporary.unlink(missing_ok=True)
 
 
+def _partition_column(table: BronzeTable) -> str:
+    """The column a partitioned table's rows carry its partition in: it becomes the folder."""
+    if table.partitioned_by is None:
+        raise ValueError(f"bronze table {table.name} is not partitioned")
+    return table.partitioned_by
+
+
+def _commit_record(bronze: Path, batch_id: str) -> Path:
+    """A batch's `ingested_files` part: once it exists, the batch is committed."""
+    return bronze_table(MANIFEST).root(bronze) / f"part-{batch_id}.parquet"
+
+
 class BatchWriter:
     """Stages one batch's parts, then commits them all at once."""
 
@@ -76,6 +89,11 @@ class BatchWriter:
         self.bronze = bronze
         self.batch_id = batch_id
         self.staging = bronze / STAGING / batch_id
+        """A bronze of its own: staged parts sit where they go in bronze."""
+        # The layout is looked up here, in the ingest's process: the parse workers that stage
+        # parts get it with the writer, so none of them reads dbt_project.yml.
+        self._events = bronze_table(EVENTS)
+        self._rejects = bronze_table(REJECTS)
         self._sequence = 0
 
     def next_name(self) -> str:
@@ -87,19 +105,17 @@ class BatchWriter:
         """Stage kept rows, one part per UTC event day (the `event_day` column becomes the path)."""
         if frame.height == 0:
             return
-        for (day,), part in frame.partition_by("event_day", as_dict=True).items():
-            write_atomic(
-                part.drop("event_day"),
-                self.staging / EVENTS / f"event_day={day}" / name,
-            )
+        column = _partition_column(self._events)
+        for (day,), part in frame.partition_by(column, as_dict=True).items():
+            write_atomic(part.drop(column), self._events.partition_folder(self.staging, day) / name)
 
     def stage_rejects(self, frame: pl.DataFrame, name: str) -> None:
         if frame.height:
-            write_atomic(frame, self.staging / REJECTS / name)
+            write_atomic(frame, self._rejects.root(self.staging) / name)
 
     def commit(self, manifest: pl.DataFrame) -> None:
         """Make the batch visible: the manifest part first (the commit point), then the data."""
-        write_atomic(manifest, self.bronze / MANIFEST / f"part-{self.batch_id}.parquet")
+        write_atomic(manifest, _commit_record(self.bronze, self.batch_id))
         _roll_forward(self.bronze, self.staging)
 
     def abort(self) -> None:
@@ -121,7 +137,7 @@ def recover(bronze: Path) -> list[str]:
     if not staging_root.is_dir():
         return actions
     for staging in sorted(p for p in staging_root.iterdir() if p.is_dir()):
-        if (bronze / MANIFEST / f"part-{staging.name}.parquet").exists():
+        if _commit_record(bronze, staging.name).exists():
             _roll_forward(bronze, staging)
             actions.append(f"completed committed batch {staging.name}")
         else:
@@ -131,22 +147,27 @@ def recover(bronze: Path) -> list[str]:
 
 
 EMPTY_PART = "part-00000000T000000-empty.parquet"
-EMPTY_DAY = "event_day=1970-01-01"
-"""Where hook_events keeps its empty part: a partition no event has."""
+EMPTY_PARTITION = date(1970, 1, 1)
+"""The partition where hook_events keeps its empty part: a day no event has."""
 
 
 def ensure_tables(bronze: Path, empty: dict[str, pl.DataFrame]) -> None:
     """Give each table an empty part with its schema, so that a reader of a data home with no
     data yet (or no rejects ever) finds the table, with its columns, instead of no files."""
-    for table, frame in empty.items():
-        folder = bronze / table / EMPTY_DAY if table == EVENTS else bronze / table
+    for name, frame in empty.items():
+        table = bronze_table(name)
+        if table.partitioned_by is None:
+            folder, part = table.root(bronze), frame
+        else:
+            folder = table.partition_folder(bronze, EMPTY_PARTITION)
+            part = frame.drop(table.partitioned_by, strict=False)
         if not (folder / EMPTY_PART).exists():
-            write_atomic(frame.drop("event_day", strict=False), folder / EMPTY_PART)
+            write_atomic(part, folder / EMPTY_PART)
 
 
 def read_manifest(bronze: Path) -> pl.DataFrame:
     """Every committed `ingested_files` row."""
-    parts = sorted((bronze / MANIFEST).glob("part-*.parquet"))
+    parts = bronze_table(MANIFEST).files(bronze)
     if not parts:
         return pl.DataFrame(schema=MANIFEST_SCHEMA)
     return pl.concat([pl.read_parquet(part) for part in parts], how="diagonal_relaxed")

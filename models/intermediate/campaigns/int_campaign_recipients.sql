@@ -60,13 +60,13 @@ merged as (
         batch_id
     from {{ this }} as known
     where exists (
-        select 1
-        from new_rows
-        where new_rows.account_id = known.account_id
-          and new_rows.campaign_id = known.campaign_id
-          and new_rows.channel = known.channel
-          and new_rows.recipient = known.recipient
-    )
+            select 1
+            from new_rows
+            where new_rows.account_id = known.account_id
+                and new_rows.campaign_id = known.campaign_id
+                and new_rows.channel = known.channel
+                and new_rows.recipient = known.recipient
+        )
     {%- endif %}
 ),
 

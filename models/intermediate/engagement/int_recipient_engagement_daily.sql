@@ -15,12 +15,12 @@ events as (
         event_day
     from {{ ref('hook_events') }}
     where not is_test
-      and recipient is not null
-      and channel in (
-          'email', 'sms', 'push', 'telegram_bot', 'telegram_group', 'whatsapp', 'viber', 'notify'
-      )
-      and role in ('send', 'open', 'unique_open', 'click', 'unique_click', 'read')
-      and {{ hookhouse.new_event_days_filter() }}
+        and recipient is not null
+        and channel in (
+            'email', 'sms', 'push', 'telegram_bot', 'telegram_group', 'whatsapp', 'viber', 'notify'
+        )
+        and role in ('send', 'open', 'unique_open', 'click', 'unique_click', 'read')
+        and {{ hookhouse.new_event_days_filter() }}
 ),
 
 daily as (
@@ -59,5 +59,5 @@ final as (
 )
 
 -- Stored in day order: a run that rebuilds a few days then reads only their row groups.
-select * from final
+select * from final  -- noqa: CV13
 order by event_day, account_id, recipient

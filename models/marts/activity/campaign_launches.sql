@@ -15,13 +15,16 @@ with
 {% if is_incremental() -%}
 touched_launches as (
     -- The launches with a launch, an error or a send event in a batch this mart has not seen.
-    select distinct account_id, campaign_id, launch_id
+    select distinct
+        account_id,
+        campaign_id,
+        launch_id
     from {{ ref('hook_events') }}
     where batch_id > (select coalesce(max(built_through_batch), '') from {{ this }})
-      and campaign_id is not null
-      and launch_id is not null
-      and not is_test
-      and (family in ('campaign_launch', 'campaign_error') or role = 'send')
+        and campaign_id is not null
+        and launch_id is not null
+        and not is_test
+        and (family in ('campaign_launch', 'campaign_error') or role = 'send')
 ),
 {%- endif %}
 
@@ -59,7 +62,7 @@ send_events as (
         send_event.recipient,
         send_event.batch_id
     {{ hookhouse.launch_scoped('hook_events', 'send_event') }}
-      and send_event.role = 'send'
+        and send_event.role = 'send'
 ),
 
 launches as (
@@ -133,9 +136,17 @@ sends as (
 ),
 
 launch_keys as (
-    select account_id, campaign_id, launch_id from launches
+    select
+        account_id,
+        campaign_id,
+        launch_id
+    from launches
     union
-    select account_id, campaign_id, launch_id from errors
+    select
+        account_id,
+        campaign_id,
+        launch_id
+    from errors
 ),
 
 final as (

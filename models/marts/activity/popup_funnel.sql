@@ -53,7 +53,8 @@ final as (
         {{ hookhouse.rate('visitors_clicked', 'visitors_shown') }} as click_rate,
         {{ hookhouse.rate('visitors_submitted', 'visitors_shown') }} as submit_rate,
         {{ hookhouse.rate('visitors_closed', 'visitors_shown') }} as close_rate,
-        {{ hookhouse.rate('submit_failures', '(submitted + submit_failures)') }} as submit_failure_rate,
+        {{ hookhouse.rate('submit_failures', '(submitted + submit_failures)') }}
+            as submit_failure_rate,
         first_event_at,
         last_event_at,
         built_through_batch

@@ -4,10 +4,17 @@
     the recipient's group assignment and at most var('conversion_window_days') days after
     it, whatever campaign the conversion names (the control group receives no campaign, so
     its conversions cannot name it). Test events are left out. -#}
+{%- set test_conversions = 'coalesce(conversion_counts.test_conversions, 0)' %}
+{%- set control_conversions = 'coalesce(conversion_counts.control_conversions, 0)' %}
 with
 
 audience_events as (
-    select account_id, campaign_id, recipient, event_type, event_at
+    select
+        account_id,
+        campaign_id,
+        recipient,
+        event_type,
+        event_at
     from {{ ref('fct_campaign_audience_events') }}
     where not is_test and campaign_id is not null and recipient is not null
 ),
@@ -29,15 +36,18 @@ assignments as (
 ),
 
 conversions as (
-    select account_id, recipient, event_at
+    select
+        account_id,
+        recipient,
+        event_at
     from {{ ref('hook_events') }}
     where not is_test
-      and recipient is not null
-      and event_type in (
-          {%- for event_type in var('conversion_event_types') %}
-          '{{ event_type }}'{% if not loop.last %},{% endif %}
-          {%- endfor %}
-      )
+        and recipient is not null
+        and event_type in (
+            {%- for event_type in var('conversion_event_types') %}
+            '{{ event_type }}'{% if not loop.last %},{% endif %}
+            {%- endfor %}
+        )
 ),
 
 converted as (
@@ -48,10 +58,12 @@ converted as (
         assignments.recipient
     from assignments
     inner join conversions
-        on conversions.account_id = assignments.account_id
-        and conversions.recipient = assignments.recipient
-        and conversions.event_at >= assignments.assigned_at
-        and conversions.event_at <= {{ dbt.dateadd('day', var('conversion_window_days') | int, 'assignments.assigned_at') }}
+        on assignments.account_id = conversions.account_id
+        and assignments.recipient = conversions.recipient
+        and assignments.assigned_at <= conversions.event_at
+        and conversions.event_at <= {{
+            dbt.dateadd('day', var('conversion_window_days') | int, 'assignments.assigned_at')
+        }}
 ),
 
 audience as (
@@ -59,9 +71,12 @@ audience as (
         account_id,
         campaign_id,
         count(distinct case when event_type = 'sc_add' then recipient end) as audience,
-        count(distinct case when event_type = 'sc_test_group_assign' then recipient end) as test_group,
-        count(distinct case when event_type = 'sc_control_group_assign' then recipient end) as control_group,
-        count(distinct case when event_type = 'sc_gcg_suppress' then recipient end) as gcg_suppressed
+        count(distinct case when event_type = 'sc_test_group_assign' then recipient end)
+            as test_group,
+        count(distinct case when event_type = 'sc_control_group_assign' then recipient end)
+            as control_group,
+        count(distinct case when event_type = 'sc_gcg_suppress' then recipient end)
+            as gcg_suppressed
     from audience_events
     group by 1, 2
 ),
@@ -86,10 +101,11 @@ final as (
         audience.gcg_suppressed,
         coalesce(conversion_counts.test_conversions, 0) as test_conversions,
         coalesce(conversion_counts.control_conversions, 0) as control_conversions,
-        {{ hookhouse.rate('coalesce(conversion_counts.test_conversions, 0)', 'audience.test_group') }} as test_conversion_rate,
-        {{ hookhouse.rate('coalesce(conversion_counts.control_conversions, 0)', 'audience.control_group') }} as control_conversion_rate,
-        {{ hookhouse.rate('coalesce(conversion_counts.test_conversions, 0)', 'audience.test_group') }}
-            - {{ hookhouse.rate('coalesce(conversion_counts.control_conversions, 0)', 'audience.control_group') }} as uplift
+        {{ hookhouse.rate(test_conversions, 'audience.test_group') }} as test_conversion_rate,
+        {{ hookhouse.rate(control_conversions, 'audience.control_group') }}
+            as control_conversion_rate,
+        {{ hookhouse.rate(test_conversions, 'audience.test_group') }}
+        - {{ hookhouse.rate(control_conversions, 'audience.control_group') }} as uplift
     from audience
     left join conversion_counts
         on audience.account_id = conversion_counts.account_id

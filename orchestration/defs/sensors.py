@@ -1,0 +1,54 @@
+"""The landing sensor: a run as soon as new landing files appear."""
+
+import hashlib
+
+import dagster as dg
+import polars as pl
+
+from orchestration.defs.resources import DataHomeResource
+from orchestration.defs.schedules import new_batches_run
+from orchestration.ingest.bronze import read_manifest
+from orchestration.ingest.discover import scan_landing
+from orchestration.paths import DataHome
+
+
+def pending_landing_files(home: DataHome) -> list[tuple[str, int, int]]:
+    """Accepted landing files not yet in bronze, as (path, size, mtime_ns).
+
+    A cheap check by name and size: the ingest itself decides by content hash, so a file
+    renamed after ingest only costs one run that adds nothing.
+    """
+    manifest = read_manifest(home.bronze)
+    done = set(
+        manifest.select("source_file", "size_bytes").iter_rows()
+        if manifest.height
+        else pl.DataFrame().iter_rows()
+    )
+    pending = []
+    for landing_file in scan_landing(home.landing).accepted:
+        stat = landing_file.path.stat()
+        if (landing_file.relative, stat.st_size) not in done:
+            pending.append((landing_file.relative, stat.st_size, stat.st_mtime_ns))
+    return pending
+
+
+def landing_sensor_for(job_name: str) -> dg.SensorDefinition:
+    """The sensor, targeting the job that runs ingest and everything downstream."""
+
+    @dg.sensor(
+        name="landing_sensor",
+        job_name=job_name,
+        minimum_interval_seconds=60,
+        description="Starts ingest and everything downstream when new landing files appear.",
+    )
+    def landing_sensor(
+        context: dg.SensorEvaluationContext, data_home: DataHomeResource
+    ) -> dg.SensorResult | dg.SkipReason:
+        pending = pending_landing_files(data_home.home())
+        if not pending:
+            return dg.SkipReason("no new landing files")
+        run_key = hashlib.sha256(repr(sorted(pending)).encode()).hexdigest()[:16]
+        context.log.info(f"{len(pending)} new landing files; run key {run_key}")
+        return dg.SensorResult(run_requests=[new_batches_run(run_key)])
+
+    return landing_sensor
