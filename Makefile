@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export HOOKHOUSE_HOME ?= $(CURDIR)/data
 DEMO_EVENTS ?= 100000
 
-.PHONY: setup demo run test lint format dev bench clean
+.PHONY: setup demo run test lint stress format dev bench clean
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "hookhouse needs Python 3.11: run make PYTHON=/path/to/python3.11")'
@@ -33,6 +33,10 @@ lint: setup
 ## test: set up, lint, and run the whole test suite
 test: lint
 	$(BIN)/pytest
+
+## stress: the long fault runs (kill points, fuzzing, property examples); see tests/test_faults_*.py
+stress: setup
+	$(BIN)/pytest -m stress
 
 ## format: apply ruff's and sqlfluff's fixes and formatting
 format: setup

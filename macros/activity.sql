@@ -44,7 +44,23 @@
 {#- The sum of `value` over the row's events of these types; 0 when there are none, NULL
     values (a field the event does not carry) adding nothing. -#}
 {% macro sum_of(value, event_types) -%}
-    coalesce(sum(case when event_type in ({{ hookhouse.quoted_list(event_types) }}) then {{ value }} end), 0)
+    coalesce({{ hookhouse.ordered_sum('case when event_type in (' ~ hookhouse.quoted_list(event_types) ~ ') then ' ~ value ~ ' end') }}, 0)
+{%- endmacro %}
+
+{#- The sum of a DOUBLE expression, added in the order of its values: a plain sum of doubles
+    adds them in whatever order the engine's threads meet them, so a nightly run and a rebuild
+    could differ in the last bits. NULL when every value is NULL, as sum() is. -#}
+{% macro ordered_sum(expression) -%}
+    {{ return(adapter.dispatch('ordered_sum', 'hookhouse')(expression)) }}
+{%- endmacro %}
+{% macro duckdb__ordered_sum(expression) -%}
+    sum({{ expression }} order by {{ expression }})
+{%- endmacro %}
+{% macro default__ordered_sum(expression) -%}
+    {#- Spark: no ordered aggregates; fold the sorted values. -#}
+    case when count({{ expression }}) > 0 then aggregate(
+        array_sort(collect_list({{ expression }})), cast(0 as double), (total, x) -> total + x
+    ) end
 {%- endmacro %}
 
 {% macro quoted_list(values) -%}

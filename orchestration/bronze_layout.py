@@ -8,6 +8,7 @@ reads the same entry here. Ingest writes by it, dbt reads by it, and every Pytho
     hook_events/event_day=YYYY-MM-DD/part-<batch>-<n>.parquet
     hook_rejects/part-<batch>-<n>.parquet
     ingested_files/part-<batch>.parquet      <- a batch's commit record
+    erasures/part-<erasure>.parquet          <- what a `hookhouse forget` erased
     _staging/<batch>/...                     <- parts of a batch not yet committed
 """
 
@@ -21,6 +22,9 @@ from orchestration.paths import REPO_ROOT
 
 EVENTS, REJECTS, MANIFEST = "hook_events", "hook_rejects", "ingested_files"
 """The contract's bronze tables."""
+
+ERASURES = "erasures"
+"""The audit of `hookhouse forget` (orchestration/privacy/erasures.py)."""
 
 STAGING = "_staging"
 """Where a batch stages its parts before it commits (never read as a table)."""

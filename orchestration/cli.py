@@ -8,9 +8,12 @@ import sys
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from orchestration.names import EXIT_BUSY
 from orchestration.paths import DataHome
+from orchestration.privacy.command import add_forget_arguments, forget_command
+from orchestration.privacy.forget import clear_rebuild, rebuild_pending
 from orchestration.report.command import add_report_command
 
 
@@ -22,13 +25,29 @@ def cmd_run(args: argparse.Namespace) -> int:
     """
     from orchestration.defs.run_command import run_pipeline
 
-    return run_pipeline(
-        DataHome.from_env(),
+    home = DataHome.from_env()
+    erasure = rebuild_pending(home)  # a forget whose rebuild was cut short: finish it
+    code = run_pipeline(
+        home,
         verbose=args.verbose,
-        full_refresh=args.full_refresh,
+        full_refresh=args.full_refresh or erasure is not None,
         dbt_vars=args.dbt_vars,
         wait=not args.no_wait,
     )
+    if code == 0 and erasure is not None:
+        clear_rebuild(home, erasure)
+    return code
+
+
+def cmd_forget(args: argparse.Namespace) -> int:
+    """Erase a person from bronze, then rebuild the warehouse from bronze (in-process)."""
+
+    def rebuild(home: DataHome, **options: Any) -> int:  # Dagster is loaded only if needed
+        from orchestration.defs.run_command import run_pipeline
+
+        return run_pipeline(home, **options)
+
+    return forget_command(args, rebuild)
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
@@ -98,6 +117,11 @@ def build_parser() -> argparse.ArgumentParser:
     generate.set_defaults(handler=cmd_generate)
 
     add_report_command(commands)
+    forget = commands.add_parser(
+        "forget", help="erase a person's events from bronze and rebuild the warehouse"
+    )
+    add_forget_arguments(forget)
+    forget.set_defaults(handler=cmd_forget)
     return parser
 
 

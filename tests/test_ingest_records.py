@@ -140,6 +140,13 @@ def test_integers_beyond_64_bits_are_type_errors_even_after_sound_records(home: 
          datetime(2026, 9, 30, 22, 30, 0, 1, tzinfo=UTC), "2026-09-30"),
         ("2026-10-01T23:30:00-05:00", datetime(2026, 10, 2, 4, 30, tzinfo=UTC), "2026-10-02"),
         ("2026-10-01t12:00:00z", datetime(2026, 10, 1, 12, 0, tzinfo=UTC), "2026-10-01"),
+        # A leap second is its minute's last microsecond: it stays on the day it names.
+        ("2016-12-31T23:59:60Z", datetime(2016, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+         "2016-12-31"),
+        ("2016-12-31T23:59:60.25Z", datetime(2016, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+         "2016-12-31"),
+        ("2017-01-01T02:59:60+03:00", datetime(2016, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+         "2016-12-31"),
     ],
 )  # fmt: skip
 def test_timestamps_are_normalised_to_utc_and_partitioned_by_utc_day(

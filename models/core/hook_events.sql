@@ -108,13 +108,14 @@ final as (
         subscription_resource_id,
         subscription_channel,
         subscription_status,
-        subscription_email,
-        subscription_phone,
+        -- personal data: as received, or keyed hashes (macros/personal_data.sql)
+        {{ hookhouse.personal_value('subscription_email', 'email') }} as subscription_email,
+        {{ hookhouse.personal_value('subscription_phone', 'phone') }} as subscription_phone,
         {{ hookhouse.email_domain('subscription_email') }} as recipient_domain,
         -- payloads
-        event_data,
-        custom_data,
-        subscription,
+        {{ hookhouse.personal_json('event_data') }} as event_data,
+        {{ hookhouse.personal_json('custom_data') }} as custom_data,
+        {{ hookhouse.personal_json('subscription') }} as subscription,  -- noqa: RF04
         -- data quality and lineage
         type_errors,
         source_file,

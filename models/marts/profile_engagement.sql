@@ -11,10 +11,15 @@ daily as (
 ),
 
 as_of as (
-    -- The last UTC day with any (non-test) event in the warehouse.
+    -- The last UTC day with any (non-test) event in the warehouse, of the events not dated
+    -- after the day after their batch arrived: a sender's clock set years ahead (one event
+    -- of 9999-12-31) must not make every recipient dormant. The day after allows for a
+    -- sender's clock a little fast; ingested_at is in bronze, so a rebuild agrees.
     select max(event_day) as as_of_day
     from {{ ref('hook_events') }}
-    where not is_test
+    where
+        not is_test
+        and event_day <= {{ dbt.dateadd('day', 1, 'cast(ingested_at as date)') }}
 ),
 
 windowed as (

@@ -7,10 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
+from dagster_dbt import DagsterDbtTranslator, DbtCliInvocation, DbtCliResource
+from dagster_dbt.dbt_manifest import DbtManifestParam
 from packaging import version
 
 from orchestration.paths import DataHome
+from orchestration.processes import guarded_command
+from orchestration.warehouse.lock import share_address
 
 
 class DataHomeResource(dg.ConfigurableResource):
@@ -23,7 +26,8 @@ class DataHomeResource(dg.ConfigurableResource):
 
 
 class HookhouseDbtCliResource(DbtCliResource):
-    """dagster-dbt's dbt resource, without two start-up costs that buy hookhouse nothing.
+    """dagster-dbt's dbt resource, without two start-up costs that buy hookhouse nothing, and
+    with every dbt it starts guarded.
 
     Each `cli()` call first asks the dbt executable for its version (a `dbt --version`
     process, about 1.6 s) and loads dbt's macros in this process to hand dagster-dbt an
@@ -31,6 +35,11 @@ class HookhouseDbtCliResource(DbtCliResource):
     hookhouse; the adapter only serves dagster-dbt's `fetch_row_counts` and
     `fetch_column_metadata`, which hookhouse does not use (warehouse_metadata reads the row
     counts once dbt has exited). `tests/test_dagster.py` fails if dagster-dbt renames either.
+
+    dbt is started through orchestration/processes.py's guard (the configured executable is
+    kept, and becomes the process once the guard is set up): it ends when the process that
+    started it ends, however that ends (Linux), and it holds the warehouse lock this process
+    holds, so no dbt writes the warehouse without it.
     """
 
     @cached_property
@@ -39,3 +48,28 @@ class HookhouseDbtCliResource(DbtCliResource):
 
     def _initialize_dbt_core_adapter(self, args: Sequence[str]) -> Any:
         return None
+
+    def cli(
+        self,
+        args: Sequence[str],
+        *,
+        raise_on_error: bool = True,
+        manifest: DbtManifestParam | None = None,
+        dagster_dbt_translator: DagsterDbtTranslator | None = None,
+        context: dg.OpExecutionContext | dg.AssetExecutionContext | None = None,
+        target_path: Path | None = None,
+    ) -> DbtCliInvocation:
+        """dagster-dbt's `cli`, with dbt started through the guard."""
+        guard, *flags = guarded_command(
+            [self.dbt_executable, *self.global_config_flags], lock_address=share_address()
+        )
+        guarded = self.model_copy(update={"dbt_executable": guard, "global_config_flags": flags})
+        return DbtCliResource.cli(
+            guarded,
+            args,
+            raise_on_error=raise_on_error,
+            manifest=manifest,
+            dagster_dbt_translator=dagster_dbt_translator,
+            context=context,
+            target_path=target_path,
+        )

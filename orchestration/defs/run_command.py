@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+import traceback
 from typing import Any
 
 import dagster as dg
@@ -16,6 +17,7 @@ from orchestration.defs.run_summary import describe_failure, describe_success
 from orchestration.names import EXIT_BUSY
 from orchestration.paths import DataHome
 from orchestration.warehouse.lock import WarehouseBusy, warehouse_lock
+from orchestration.warehouse.space import advice, unwritable, writable_folders
 
 
 def dagster_instance(home: DataHome) -> dg.DagsterInstance:
@@ -36,7 +38,27 @@ def run_pipeline(
     wait: bool = True,
 ) -> int:
     """Ingest new landing files, then build and test every model; the process's exit code."""
-    home.root.mkdir(parents=True, exist_ok=True)
+    if (problem := unwritable(writable_folders(home.root))) is not None:
+        print(f"hookhouse run: {problem}", file=sys.stderr)
+        return 1
+    try:
+        return _run(home, verbose=verbose, full_refresh=full_refresh, dbt_vars=dbt_vars, wait=wait)
+    except Exception as error:  # a write that failed outside any step (the Dagster instance)
+        said = advice("".join(traceback.format_exception(error)), home.root)
+        if said is None:
+            raise
+        print(f"hookhouse run: {said}", file=sys.stderr)
+        return 1
+
+
+def _run(
+    home: DataHome,
+    *,
+    verbose: bool,
+    full_refresh: bool,
+    dbt_vars: dict[str, Any] | None,
+    wait: bool,
+) -> int:
     instance = dagster_instance(home)
     level = "INFO" if verbose else "CRITICAL"  # Otherwise the summary below says it all.
     run_config = {
@@ -56,6 +78,9 @@ def run_pipeline(
         result = execute_run(instance, run_config, raise_on_error=False)
     if not result.success:
         print(describe_failure(result), file=sys.stderr)
+        log = log_path.read_text(errors="replace") if log_path.exists() else ""
+        if (said := advice(describe_failure(result) + log, home.root)) is not None:
+            print(f"Why: {said}", file=sys.stderr)
         if not verbose:
             print(f"Full log: {log_path}", file=sys.stderr)
         return 1

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import dagster as dg
 
+from orchestration.ingest.report import skipped_lines
 from orchestration.names import BRONZE_EVENTS_KEY
 from orchestration.paths import DataHome
 from orchestration.warehouse.tables import warehouse_summary
@@ -18,23 +21,31 @@ def describe_success(result: dg.ExecuteInProcessResult, home: DataHome) -> str:
         key = materialization.asset_key.to_user_string()
         metadata = {name: value.value for name, value in materialization.metadata.items()}
         if key == "/".join(BRONZE_EVENTS_KEY):
-            lines.append(
-                f"  ingest: {metadata.get('new_files')} new files, {metadata.get('records')} "
-                f"records: {metadata.get('kept')} kept, {metadata.get('rejected')} rejected, "
-                f"{metadata.get('wrong_typed_optional_fields')} with a wrong-typed optional "
-                f"field; {metadata.get('already_ingested_files')} files already ingested"
-            )
-            if metadata.get("first_event_day"):
-                lines.append(
-                    f"  event days {metadata['first_event_day']} to {metadata['last_event_day']}"
-                )
-            for name in str(metadata.get("ignored_file_names") or "").splitlines():
-                lines.append(f"  ignored (not a landing format): {name}")
-            for name in str(metadata.get("damaged_files") or "").splitlines():
-                lines.append(f"  damaged, kept what was readable (see bronze.hook_rejects): {name}")
+            lines += ingest_lines(metadata)
     lines += warehouse_summary(home)
     lines += check_warnings(result)
     return "\n".join(lines)
+
+
+def ingest_lines(metadata: Mapping[str, object]) -> list[str]:
+    """The ingest's lines of the summary, from its asset's metadata (`report_metadata`)."""
+    lines = [
+        f"  ingest: {metadata.get('new_files')} new files, {metadata.get('records')} "
+        f"records: {metadata.get('kept')} kept, {metadata.get('rejected')} rejected, "
+        f"{metadata.get('wrong_typed_optional_fields')} with a wrong-typed optional "
+        f"field; {metadata.get('already_ingested_files')} files already ingested"
+    ]
+    if metadata.get("erased_records"):
+        erased = metadata["erased_records"]
+        lines.append(f"  {erased} records of erased people dropped (hookhouse forget)")
+    if metadata.get("first_event_day"):
+        lines.append(f"  event days {metadata['first_event_day']} to {metadata['last_event_day']}")
+    for name in str(metadata.get("ignored_file_names") or "").splitlines():
+        lines.append(f"  ignored (not a landing format): {name}")
+    for name in str(metadata.get("damaged_files") or "").splitlines():
+        lines.append(f"  damaged, kept what was readable (see bronze.hook_rejects): {name}")
+    skipped = str(metadata.get("skipped_entry_reasons") or "").splitlines()
+    return lines + skipped_lines(int(str(metadata.get("skipped_entries") or 0)), skipped)
 
 
 def check_warnings(result: dg.ExecuteInProcessResult) -> list[str]:

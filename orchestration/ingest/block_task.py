@@ -8,10 +8,11 @@ from datetime import date
 
 import polars as pl
 
-from orchestration.ingest.blocks import ElementBlock, LineBlock, LineRange
+from orchestration.ingest.blocks import ElementBlock, LineBlock, LineRange, RejectedRecords
 from orchestration.ingest.bronze import BatchWriter
-from orchestration.ingest.parse import parse_block
+from orchestration.ingest.parse import REJECT_SCHEMA, ParsedBlock, parse_block, parse_records
 from orchestration.ingest.rows import Provenance, bronze_rows
+from orchestration.privacy.identifiers import ErasedSet
 
 STAGE_DIRECTLY_ROWS = 5_000
 """A block with at least this many kept rows is staged by its parser, not sent back."""
@@ -21,10 +22,12 @@ STAGE_DIRECTLY_ROWS = 5_000
 class BlockTask:
     """One block to parse; big results are staged by whoever parses them."""
 
-    block: LineBlock | ElementBlock | LineRange
+    block: LineBlock | ElementBlock | LineRange | RejectedRecords
     provenance: Provenance
     writer: BatchWriter
     part_name: str
+    erased: ErasedSet | None = None
+    """The people `hookhouse forget` erased: their records are dropped, not kept or rejected."""
 
 
 @dataclass(frozen=True)
@@ -38,12 +41,18 @@ class BlockOutcome:
     last_event_day: date | None
     rows: pl.DataFrame | None
     rejects: pl.DataFrame | None
+    erased: int = 0
+    """Records of erased people, dropped."""
 
 
 def process_block(task: BlockTask) -> BlockOutcome:
     """Parse one block, stamp provenance, and stage it when it is big enough to stand alone."""
     block = task.block.read() if isinstance(task.block, LineRange) else task.block
-    rows, rejects = bronze_rows(parse_block(block), task.provenance)
+    parsed = _rejected(block) if isinstance(block, RejectedRecords) else parse_block(block)
+    rows, rejects = bronze_rows(parsed, task.provenance)
+    erased = 0
+    if task.erased is not None:
+        rows, rejects, erased = _without_erased(rows, rejects, task.erased)
     first = last = None
     type_errors = 0
     if rows.height:
@@ -61,8 +70,26 @@ def process_block(task: BlockTask) -> BlockOutcome:
         task.writer.stage_rejects(rejects, task.part_name)
         outcome_rejects = None
     return BlockOutcome(
-        rows.height, rejects.height, type_errors, first, last, outcome_rows, outcome_rejects
-    )
+        rows.height, rejects.height, type_errors, first, last, outcome_rows, outcome_rejects,
+        erased,
+    )  # fmt: skip
+
+
+def _without_erased(
+    rows: pl.DataFrame, rejects: pl.DataFrame, erased: ErasedSet
+) -> tuple[pl.DataFrame, pl.DataFrame, int]:
+    """The rows and rejects that are no erased person's, and how many were."""
+    kept_rows = rows.filter(~erased.events_mask(rows)) if rows.height else rows
+    kept_rejects = rejects.filter(~erased.rejects_mask(rejects)) if rejects.height else rejects
+    dropped = rows.height - kept_rows.height + rejects.height - kept_rejects.height
+    return kept_rows, kept_rejects, dropped
+
+
+def _rejected(block: RejectedRecords) -> ParsedBlock:
+    """The rejects a reader decided itself, as a parsed block with no kept rows."""
+    nothing = parse_records([], [])
+    data = {"position": block.positions, "raw": block.raws, "error": block.errors}
+    return ParsedBlock(nothing.kept, pl.DataFrame(data, schema=REJECT_SCHEMA))
 
 
 def ready() -> None:

@@ -1,9 +1,10 @@
 """What the readers yield: blocks of raw records, and the damage that ends a file.
 
 A reader yields blocks of raw records with their 1-based positions (line numbers for
-NDJSON, element indexes for a JSON array), and at most one `Damage` when the file cannot
-be read to its end (a truncated `.gz`, a JSON batch cut mid-element). Everything before
-the damage is yielded first, so it is kept.
+NDJSON, element indexes for a JSON array), `RejectedRecords` for records it rejects itself
+(too large to hand over), and a `Damage` for what it cannot read: a truncated `.gz`, a JSON
+batch cut mid-element, text between JSON values. Everything before a damage is yielded
+first, so it is kept; a reader that can resume after it does.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+
+from orchestration.ingest import limits
 
 BLOCK_BYTES = 16 * 1024 * 1024
 """NDJSON is read and parsed in blocks of about this many bytes of whole lines."""
@@ -56,22 +59,41 @@ class LineRange:
 
 
 @dataclass(frozen=True)
+class RejectedRecords:
+    """Records the reader rejected itself (above MAX_RECORD_BYTES, so never handed over whole):
+    their positions, the start of their text (`clip`ped) and why (`too_large`)."""
+
+    positions: list[int]
+    raws: list[str]
+    errors: list[str]
+
+
+@dataclass(frozen=True)
 class Damage:
-    """The file could not be read past `position`; recorded as a rejection of the file."""
+    """Text at `position` that is no record could not be read; recorded as a rejection of the
+    file, with `raw` its start and `error` why and how many bytes were skipped."""
 
     position: int
     raw: str
     error: str
 
 
-Block = LineBlock | ElementBlock | LineRange | Damage
+Block = LineBlock | ElementBlock | LineRange | RejectedRecords | Damage
 
 
-def clip(text: str) -> str:
-    """The unreadable remainder as a rejection keeps it: at most MAX_DAMAGE_RAW characters."""
-    if len(text) <= MAX_DAMAGE_RAW:
+def clip(text: str, length: int | None = None) -> str:
+    """Unreadable or oversized text as a rejection keeps it: at most MAX_DAMAGE_RAW characters,
+    then how many more there were. `length`: the whole text's, when `text` is only its start."""
+    length = len(text) if length is None else length
+    if length <= MAX_DAMAGE_RAW:
         return text
-    return text[:MAX_DAMAGE_RAW] + f"... [{len(text) - MAX_DAMAGE_RAW} more characters]"
+    return text[:MAX_DAMAGE_RAW] + f"... [{length - MAX_DAMAGE_RAW} more characters]"
+
+
+def too_large(size: int) -> str:
+    """The reason a record of `size` bytes above MAX_RECORD_BYTES is rejected with."""
+    limit = limits.MAX_RECORD_BYTES
+    return f"record_too_large: {size:,} bytes, above MAX_RECORD_BYTES ({limit:,} bytes)"
 
 
 def describe(error: BaseException) -> str:

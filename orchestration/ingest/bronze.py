@@ -28,6 +28,7 @@ from orchestration.bronze_layout import (
     BronzeTable,
     bronze_table,
 )
+from orchestration.crashpoints import crash_point
 
 MANIFEST_SCHEMA: dict[str, pl.DataType] = {
     "source_file": pl.String(),
@@ -65,6 +66,7 @@ def write_atomic(frame: pl.DataFrame, path: Path) -> None:
         frame.write_parquet(
             temporary, compression="zstd", compression_level=ZSTD_LEVEL, statistics=True
         )
+        crash_point("bronze.part_temporary")
         os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
@@ -108,14 +110,18 @@ class BatchWriter:
         column = _partition_column(self._events)
         for (day,), part in frame.partition_by(column, as_dict=True).items():
             write_atomic(part.drop(column), self._events.partition_folder(self.staging, day) / name)
+            crash_point("bronze.part_staged")
 
     def stage_rejects(self, frame: pl.DataFrame, name: str) -> None:
         if frame.height:
             write_atomic(frame, self._rejects.root(self.staging) / name)
+            crash_point("bronze.part_staged")
 
     def commit(self, manifest: pl.DataFrame) -> None:
         """Make the batch visible: the manifest part first (the commit point), then the data."""
+        crash_point("bronze.before_commit")
         write_atomic(manifest, _commit_record(self.bronze, self.batch_id))
+        crash_point("bronze.committed")
         _roll_forward(self.bronze, self.staging)
 
     def abort(self) -> None:
@@ -127,12 +133,20 @@ def _roll_forward(bronze: Path, staging: Path) -> None:
         target = bronze / staged.relative_to(staging)
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(staged, target)
+        crash_point("bronze.part_moved")
     shutil.rmtree(staging, ignore_errors=True)
 
 
 def recover(bronze: Path) -> list[str]:
-    """Finish or undo batches a crash interrupted; returns what was done, for the log."""
+    """Finish or undo batches a crash interrupted, and remove the temporary files of Parquet
+    writes it cut short (no reader ever reads them: they are hidden `.tmp` names); returns
+    what was done, for the log. Called with the warehouse lock held, so no write is running."""
     actions: list[str] = []
+    temporaries = sorted(bronze.rglob(".*.tmp")) if bronze.is_dir() else []
+    for temporary in temporaries:
+        temporary.unlink(missing_ok=True)
+    if temporaries:
+        actions.append(f"removed {len(temporaries)} temporary files of interrupted writes")
     staging_root = bronze / STAGING
     if not staging_root.is_dir():
         return actions

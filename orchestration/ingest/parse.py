@@ -1,15 +1,19 @@
 """Parse and validate raw records into bronze rows and rejects: contract section 3's rules.
 
 A record is rejected when it is not a JSON object, or `event_type` is missing or not a
-non-empty string, or `event_date` is missing or not an RFC 3339 timestamp, or
-`account_id` is missing or not an integer. Everything else is kept whole; an optional
-envelope field of the wrong type becomes NULL in its typed column and is named in
-`type_errors`, while the original value survives in `record`.
+non-empty string, or `event_date` is missing or not an RFC 3339 timestamp (of years 1 to 9999
+once in UTC), or `account_id` is missing or not an integer (of 64 bits). Everything else is
+kept whole; an optional envelope field of the wrong type becomes NULL in its typed column and
+is named in `type_errors`, while the original survives in `record`. The event key hashes the
+record's canonical dump with every integer exact (orjson reads one beyond 64 bits as a float).
 """
 
 from __future__ import annotations
 
 import gc
+import json
+import math
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import repeat
@@ -20,6 +24,7 @@ import polars as pl
 from xxhash import xxh3_128_hexdigest
 
 from orchestration.ingest.blocks import ElementBlock, LineBlock
+from orchestration.ingest.timestamps import check_dates
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
@@ -59,22 +64,12 @@ REJECT_SCHEMA: dict[str, pl.DataType] = {
     "error": pl.String(),
 }
 
-RFC3339 = r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$"
-"""RFC 3339 date-time (section 5.6; a space for the `T` is allowed, as its note says)."""
+_KINDS = {type(None): "null", bool: "a boolean", int: "a number", float: "a number",
+          orjson.Fragment: "a number", str: "a string", list: "an array"}  # fmt: skip
 
 
 def _json_kind(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    return "an object"
+    return _KINDS.get(type(value), "an object")
 
 
 @dataclass
@@ -87,7 +82,7 @@ class ParsedBlock:
     """One row per rejected record, in REJECT_SCHEMA."""
 
 
-def _envelope_error(obj: object) -> str | None:
+def _envelope_error(obj: object, raw: bytes = b"") -> str | None:
     """Why a decoded record is rejected, or None when its required envelope is sound."""
     if type(obj) is not dict:
         return f"not a JSON object (the record is {_json_kind(obj)})"
@@ -107,6 +102,10 @@ def _envelope_error(obj: object) -> str | None:
     if type(account_id) is not int:
         if "account_id" not in obj:
             return "account_id is missing"
+        if type(account_id) is float:  # as orjson reads an integer beyond 64 bits, maybe
+            account_id = (_exact_loads(raw) or {}).get("account_id")
+        if isinstance(account_id, orjson.Fragment):
+            return "account_id is outside the 64-bit integer range"
         return f"account_id must be an integer, not {_json_kind(account_id)}"
     if not INT64_MIN <= account_id <= INT64_MAX:
         return "account_id is outside the 64-bit integer range"
@@ -169,7 +168,7 @@ def _parse_records(positions: Iterable[int], raws: list[bytes]) -> ParsedBlock:
     typed["record"] = pl.Series(columns["record"], dtype=pl.Binary).cast(pl.String)
     frame = pl.DataFrame(data | typed, schema=KEPT_SCHEMA)
     rejects = pl.DataFrame(rejected, schema=REJECT_SCHEMA)
-    return _check_dates(frame, rejects)
+    return ParsedBlock(*check_dates(frame, rejects))
 
 
 def _decode_each(raws: list[bytes]) -> tuple[list, dict[int, str]]:
@@ -180,8 +179,11 @@ def _decode_each(raws: list[bytes]) -> tuple[list, dict[int, str]]:
         try:
             objects.append(_loads(raw))
         except orjson.JSONDecodeError as error:
-            objects.append({})
-            problems[index] = f"not valid JSON: {error}"
+            # An integer beyond a double (1e309 and up) is valid JSON that orjson refuses.
+            decoded = _exact_loads(raw) if str(error).startswith(_INFINITE) else None
+            objects.append({} if decoded is None else decoded)
+            if decoded is None:
+                problems[index] = f"not valid JSON: {error}"
     return objects, problems
 
 
@@ -215,8 +217,10 @@ def _parse_chunk(
         sound = False
     if not sound:
         for index, obj in enumerate(objects):
-            if index not in problems and (problem := _envelope_error(obj)) is not None:
+            if index not in problems and (problem := _envelope_error(obj, raws[index])):
                 problems[index] = problem
+    dumps, too_deep = _keyed_dumps(objects)
+    problems = too_deep | problems
     if problems:
         for index in sorted(problems):
             rejected["position"].append(positions[index])
@@ -225,13 +229,14 @@ def _parse_chunk(
         kept = [index for index in range(len(raws)) if index not in problems]
         objects, raws = [objects[i] for i in kept], [raws[i] for i in kept]
         positions = [positions[i] for i in kept]
+        dumps = [dumps[i] for i in kept]
         event_types = [event_types[i] for i in kept]
         event_dates = [event_dates[i] for i in kept]
         account_ids = [account_ids[i] for i in kept]
     columns["position"].extend(positions)
-    columns["event_key"].extend(
-        map(xxh3_128_hexdigest, map(_dumps, objects, repeat(None), repeat(_SORTED)))
-    )
+    if _may_hold_big_integers(b"".join(dumps)):
+        dumps = _exact_dumps(dumps, raws)
+    columns["event_key"].extend(map(xxh3_128_hexdigest, dumps))
     columns["event_type"].extend(event_types)
     columns["event_date"].extend(event_dates)
     columns["account_id"].extend(account_ids)
@@ -253,6 +258,76 @@ def _parse_chunk(
     count = len(objects)
     columns["type_errors"].extend(map(wrong.get, range(count)) if wrong else repeat(None, count))
     columns["record"].extend(raws)
+
+
+def _keyed_dumps(objects: list) -> tuple[list[bytes], dict[int, str]]:
+    """The sorted compact dumps the event key hashes, and the records that have none: orjson
+    reads 1,024 levels of nesting but writes only 255, so a record nested deeper is rejected
+    (never a TypeError that stops the run)."""
+    try:
+        return list(map(_dumps, objects, repeat(None), repeat(_SORTED))), {}
+    except TypeError:
+        pass
+    dumps: list[bytes] = []
+    problems: dict[int, str] = {}
+    for index, obj in enumerate(objects):
+        try:
+            dumps.append(_dumps(obj, None, _SORTED))
+        except TypeError:
+            dumps.append(b"")
+            problems[index] = "nested too deeply: more than 255 levels of arrays and objects"
+    return dumps, problems
+
+
+_INFINITE = "number is infinity when parsed as double"
+_EXPONENT = re.compile(rb"[0-9]e\+")
+
+
+def _may_hold_big_integers(dumps: bytes) -> bool:
+    """Whether a chunk's dumps may hold an integer beyond 64 bits: orjson reads one (outside
+    -2**63 to 2**64 - 1) as a float, and writes such a float as a digit, `e+`, its exponent.
+    A `+` is rare in a dump (phone numbers aside), and each is found by memchr."""
+    at = dumps.find(b"+")
+    while at >= 2:
+        if dumps[at - 1] == 0x65 and 0x30 <= dumps[at - 2] <= 0x39:  # a digit, then "e+"
+            return True
+        at = dumps.find(b"+", at + 1)
+    return False
+
+
+def _exact_dumps(dumps: list[bytes], raws: list[bytes]) -> list[bytes]:
+    """The dumps with every integer exact: a record whose dump has a float with an exponent is
+    read again (`_exact_loads`); one with no integer beyond orjson's range dumps the same."""
+    exact = list(dumps)
+    for index, dump in enumerate(dumps):
+        if b"e+" in dump and _EXPONENT.search(dump) and (read := _exact_loads(raws[index])):
+            exact[index] = _dumps(read, None, _SORTED)
+    return exact
+
+
+def _exact_int(literal: str) -> int | orjson.Fragment:
+    """A JSON integer, exact: an int where orjson has one, else its digits (as int() reads 4,300
+    digits at most, a literal over 20 characters, which never fits, is not given to it)."""
+    if len(literal) <= 20 and INT64_MIN <= (value := int(literal)) <= 2**64 - 1:
+        return value
+    return orjson.Fragment(literal.encode())
+
+
+def _finite(literal: str) -> float:
+    if not math.isfinite(number := float(literal)):
+        raise ValueError(f"{literal}: {_INFINITE}")
+    return number
+
+
+def _exact_loads(raw: bytes) -> Any:
+    """A record as the standard library reads it, as strictly as orjson (no NaN, no infinite
+    number, strings of UTF-8), its integers exact (`_exact_int`); None if it is not JSON."""
+    try:
+        decoded = json.loads(raw, parse_int=_exact_int, parse_float=_finite, parse_constant=_finite)
+        _dumps(decoded)  # orjson checks what it writes: a string must be UTF-8
+    except (ValueError, TypeError, RecursionError):
+        return None
+    return decoded
 
 
 def _check_int_ranges(data: dict[str, Sequence]) -> None:
@@ -280,7 +355,7 @@ def _typed_columns(data: dict[str, Sequence]) -> dict[str, pl.Series]:
         dtype = KEPT_SCHEMA[name]
         try:
             typed[name] = pl.Series(name, data[name], dtype=dtype, strict=True)
-        except TypeError:
+        except (TypeError, ValueError):  # ValueError: an orjson.Fragment, from _exact_loads
             kind = OPTIONAL_FIELDS[name]
 
             def wrong_type(value: object, kind: type = kind) -> bool:
@@ -301,33 +376,6 @@ def _null_wrong(data: dict[str, Sequence], name: str, wrong: Callable[[Any], boo
             named = {*(errors[row] or ()), name}
             errors[row] = [field for field in _FIELD_NAMES if field in named]
     data[name], data["type_errors"] = values, errors
-
-
-def _check_dates(frame: pl.DataFrame, rejects: pl.DataFrame) -> ParsedBlock:
-    """Parse `event_date` to UTC microseconds; a record whose date does not parse is rejected."""
-    stamped = frame.with_columns(
-        pl.when(pl.col("event_date").str.contains(RFC3339))
-        .then(
-            pl.col("event_date").str.to_datetime(
-                format="%+", time_unit="us", time_zone="UTC", strict=False
-            )
-        )
-        .alias("event_at")
-    )
-    bad = stamped.filter(pl.col("event_at").is_null())
-    if bad.height == 0:
-        return ParsedBlock(stamped, rejects)
-    bad_rejects = bad.select(
-        "position",
-        pl.col("record").alias("raw"),
-        pl.format("event_date is not a valid RFC 3339 timestamp: {}", pl.col("event_date")).alias(
-            "error"
-        ),
-    )
-    return ParsedBlock(
-        stamped.filter(pl.col("event_at").is_not_null()),
-        pl.concat([rejects, bad_rejects]).sort("position"),
-    )
 
 
 def parse_block(block: LineBlock | ElementBlock) -> ParsedBlock:

@@ -17,13 +17,15 @@ from orchestration.ingest.batch import Batch
 from orchestration.ingest.block_task import BlockOutcome, BlockTask, process_block
 from orchestration.ingest.blocks import Damage
 from orchestration.ingest.bronze import ensure_tables, read_manifest, recover
-from orchestration.ingest.discover import LandingFile, scan_landing
+from orchestration.ingest.discover import LandingFile, Skipped, not_a_file, scan_landing
 from orchestration.ingest.hashing import RunningHash, content_hash
 from orchestration.ingest.readers import hashes_while_reading, read_blocks
 from orchestration.ingest.report import FileResult, IngestReport
 from orchestration.ingest.rows import damage_rows, empty_tables
 from orchestration.ingest.worker_pool import WorkerPool
 from orchestration.paths import DataHome
+from orchestration.privacy.erasures import erased_set
+from orchestration.privacy.identifiers import ErasedSet
 
 Log = Callable[[str], None]
 
@@ -47,14 +49,11 @@ def ingest(home: DataHome, *, workers: int | None = None, log: Log | None = None
     ensure_tables(home.bronze, empty_tables())
     scan = scan_landing(home.landing)
     report.ignored, report.in_progress = scan.ignored, scan.in_progress
+    report.skipped += scan.skipped
+    erased = erased_set(home)  # the people `hookhouse forget` erased; None: nobody
     manifest = read_manifest(home.bronze)
     seen = set(manifest["content_hash"].to_list())
-    sized: list[tuple[LandingFile, int]] = []
-    for landing_file in scan.accepted:
-        try:
-            sized.append((landing_file, landing_file.path.stat().st_size))
-        except OSError as error:
-            report.unreadable.append(f"{landing_file.relative}: {error.strerror or error}")
+    sized = _sized(scan.accepted, report)
     # A file whose size no ingested file has is taken to be new until its hash says
     # otherwise, so the workers can start before the hashing is done. (A copy of an ingested
     # file under another name has its size: it starts nothing on every later run.)
@@ -64,9 +63,32 @@ def ingest(home: DataHome, *, workers: int | None = None, log: Log | None = None
         todo = _new_files(sized, seen, known_sizes, report)
         if todo:
             pool.start(sum(new.size for new in todo))  # Known sizes can hold new content.
-            _ingest_files(home, todo, report, pool, say)
+            _ingest_files(home, todo, report, pool, say, erased)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _sized(accepted: list[LandingFile], report: IngestReport) -> list[tuple[LandingFile, int]]:
+    """The accepted files with their sizes; one that cannot be examined, or that is no longer
+    a regular file (say, replaced by a FIFO since the scan), is skipped with its reason."""
+    sized: list[tuple[LandingFile, int]] = []
+    for landing_file in accepted:
+        try:
+            status = landing_file.path.stat()
+        except OSError as error:
+            report.skipped.append(_unreadable(landing_file, error))
+            continue
+        if (why_not := not_a_file(status.st_mode)) is not None:
+            report.skipped.append(Skipped(landing_file.relative, why_not))
+        else:
+            sized.append((landing_file, status.st_size))
+    return sized
+
+
+def _unreadable(landing_file: LandingFile, error: OSError) -> Skipped:
+    """A file that could not be read, named with the system's reason (not its path, which
+    `error` spells as the file system does, maybe not as UTF-8)."""
+    return Skipped(landing_file.relative, f"cannot be read: {error.strerror or error}")
 
 
 def _new_files(
@@ -89,7 +111,7 @@ def _new_files(
         try:
             digest = content_hash(landing_file.path)
         except OSError as error:
-            report.unreadable.append(f"{landing_file.relative}: {error.strerror or error}")
+            report.skipped.append(_unreadable(landing_file, error))
             continue
         if digest in seen:
             report.already_ingested.append(landing_file.relative)
@@ -100,16 +122,17 @@ def _new_files(
 
 
 def _ingest_files(
-    home: DataHome, todo: list[NewFile], report: IngestReport, pool: WorkerPool, say: Log
-) -> None:
+    home: DataHome, todo: list[NewFile], report: IngestReport, pool: WorkerPool, say: Log,
+    erased: ErasedSet | None,
+) -> None:  # fmt: skip
     batch = Batch(home)
     try:
         for new in todo:
             say(f"ingesting {new.landing_file.relative} ({new.size / 1e6:.1f} MB)")
             try:
-                result = _ingest_file(new, batch, pool.executor, pool.depth)
+                result = _ingest_file(new, batch, pool.executor, pool.depth, erased)
             except OSError as error:
-                report.unreadable.append(f"{new.landing_file.relative}: {error}")
+                report.skipped.append(_unreadable(new.landing_file, error))
                 continue
             batch.add_file(result)
             report.files.append(result)
@@ -127,12 +150,14 @@ def _ingest_files(
         raise
 
 
-def _ingest_file(new: NewFile, batch: Batch, executor: Executor | None, depth: int) -> FileResult:
-    kept = rejected = type_errors = 0
+def _ingest_file(
+    new: NewFile, batch: Batch, executor: Executor | None, depth: int, erased: ErasedSet | None
+) -> FileResult:
+    kept = rejected = type_errors = dropped = 0
     damaged = False
     days: list[date] = []
     running = RunningHash() if new.content_hash is None else None
-    for outcome in _outcomes(new, batch, executor, depth, running):
+    for outcome in _outcomes(new, batch, executor, depth, running, erased):
         if isinstance(outcome, Damage):
             damaged = True
             rejected += 1
@@ -141,19 +166,21 @@ def _ingest_file(new: NewFile, batch: Batch, executor: Executor | None, depth: i
         kept += outcome.kept
         rejected += outcome.rejected
         type_errors += outcome.type_errors
+        dropped += outcome.erased
         days += [d for d in (outcome.first_event_day, outcome.last_event_day) if d]
         batch.add(outcome.rows, outcome.rejects)
     digest = running.hexdigest() if running is not None else new.content_hash
     assert digest is not None
     return FileResult(
-        new.landing_file.relative, digest, new.size, kept + rejected,
+        new.landing_file.relative, digest, new.size, kept + rejected + dropped,
         kept, rejected, type_errors, damaged, min(days, default=None), max(days, default=None),
+        dropped,
     )  # fmt: skip
 
 
 def _outcomes(
     new: NewFile, batch: Batch, executor: Executor | None, depth: int,
-    running: RunningHash | None,
+    running: RunningHash | None, erased: ErasedSet | None,
 ) -> Iterator[BlockOutcome | Damage]:  # fmt: skip
     """Process a file's blocks, on the workers when there are any, in file order."""
     provenance = batch.provenance(new.landing_file.relative)
@@ -162,7 +189,7 @@ def _outcomes(
         if isinstance(block, Damage):
             pending.append(block)
         else:
-            task = BlockTask(block, provenance, batch.writer, batch.writer.next_name())
+            task = BlockTask(block, provenance, batch.writer, batch.writer.next_name(), erased)
             if executor is None:
                 yield process_block(task)
             else:

@@ -2,6 +2,8 @@
 
 Plain NDJSON is cut into line ranges (`cutter`), compressed NDJSON is streamed (`ndjson`),
 JSON batches are parsed whole or scanned (`json_batch`); all yield the blocks of `blocks`.
+A gzipped file's bytes come from a `GzipStream`, which bounds what it decompresses (per
+call and per file, `limits`) for every format.
 """
 
 from __future__ import annotations

@@ -8,10 +8,11 @@ from datetime import UTC, datetime
 
 import polars as pl
 
-from orchestration.bronze_layout import EVENTS, MANIFEST, REJECTS
+from orchestration.bronze_layout import ERASURES, EVENTS, MANIFEST, REJECTS
 from orchestration.ingest.blocks import Damage
 from orchestration.ingest.bronze import MANIFEST_SCHEMA
 from orchestration.ingest.parse import REJECT_SCHEMA, ParsedBlock, parse_records
+from orchestration.privacy.erasure_schema import ERASURES_SCHEMA
 
 PROVENANCE_COLUMNS = ["source_file", "batch_id", "ingested_at"]
 _EVENT_COLUMNS = [
@@ -62,4 +63,9 @@ def empty_tables() -> dict[str, pl.DataFrame]:
     """Each bronze table with no rows: its schema, for readers of an empty data home."""
     nothing = Provenance("", "", datetime(1970, 1, 1, tzinfo=UTC))
     rows, rejects = bronze_rows(parse_records([], []), nothing)
-    return {EVENTS: rows, REJECTS: rejects, MANIFEST: pl.DataFrame(schema=MANIFEST_SCHEMA)}
+    return {
+        EVENTS: rows,
+        REJECTS: rejects,
+        MANIFEST: pl.DataFrame(schema=MANIFEST_SCHEMA),
+        ERASURES: pl.DataFrame(schema=ERASURES_SCHEMA),
+    }

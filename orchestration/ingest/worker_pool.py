@@ -1,4 +1,5 @@
-"""The parse worker pool of one ingest: spawned processes with their allocator setting."""
+"""The parse worker pool of one ingest: spawned processes with their allocator setting, which
+end with the ingest's process and hold its warehouse lock (orchestration/processes.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 
 from orchestration.ingest.block_task import ready
+from orchestration.processes import die_with_parent
+from orchestration.warehouse.lock import receive_lock, share_address
 
 PARALLEL_MIN_BYTES = 48 * 1024 * 1024
 """Below this much new input, parsing in this process beats starting workers."""
@@ -18,6 +21,15 @@ WORKER_JEMALLOC = "dirty_decay_ms:-1,muzzy_decay_ms:-1"
 (pages freed for 0.5 s go back to the system). Polars' allocator then keeps the pages one
 block frees for the next block: on a 1 GB dump the workers take 60% fewer page faults and
 the ingest about 5% less time, while a worker's memory stays what its largest block needs."""
+
+
+def start_worker(parent: int, lock_address: str | None) -> None:
+    """The first thing each parse worker does: end with the ingest's process, `parent` (on
+    Linux; a worker left behind would wait for blocks for ever), and, since workers stage
+    bronze parts, hold the warehouse lock it holds (when it holds one)."""
+    die_with_parent(parent)
+    if lock_address:
+        receive_lock(lock_address, what="ingest parse worker")
 
 
 @contextmanager
@@ -70,7 +82,12 @@ class WorkerPool:
         if self.executor is not None or self.count <= 1 or new_bytes < PARALLEL_MIN_BYTES:
             return
         context = multiprocessing.get_context("spawn")
-        self.executor = ProcessPoolExecutor(self.count, mp_context=context)
+        self.executor = ProcessPoolExecutor(
+            self.count,
+            mp_context=context,
+            initializer=start_worker,
+            initargs=(os.getpid(), share_address()),
+        )
         # A spawn pool starts a worker for each task sent while none of its workers is idle.
         for _ in range(self.count):
             self.executor.submit(ready)

@@ -19,8 +19,9 @@ final as (
         {{ hookhouse.count_of(['promocode_detach']) }} as codes_detached,
         {{ hookhouse.recipients_with(['promocode_attach']) }} as recipients_attached,
         {{ hookhouse.recipients_with(['promocode_activate']) }} as recipients_activated,
-        sum(case when event_type = 'promocode_activate' then order_amount end)
-            as activated_order_amount,
+        {{ hookhouse.ordered_sum(
+            "case when event_type = 'promocode_activate' then order_amount end"
+        ) }} as activated_order_amount,
         count(case when event_type = 'promocode_activate' and order_amount is not null then 1 end)
             as activations_with_order_amount,
         min(event_at) as first_event_at,

@@ -23,6 +23,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
+from orchestration.crashpoints import crash_point
 from orchestration.defs.dbt.config import DbtRunConfig
 from orchestration.defs.dbt.handoff import MartsHandoff, handed_off, take_handoff, unique_ids
 from orchestration.defs.dbt.invocation import dbt_build
@@ -47,6 +48,7 @@ from orchestration.warehouse.build_state import (
     pending_backfilled_days,
 )
 from orchestration.warehouse.lock import warehouse_lock
+from orchestration.warehouse.sessions import open_elsewhere
 
 MANIFEST = prepared_manifest()
 
@@ -69,6 +71,7 @@ def dbt_core(
     in a backfill, rebuild exactly the run's event days."""
     home = data_home.home()
     with warehouse_lock(home, on_wait=context.log.warning, purpose=f"run {context.run.run_id}"):
+        refuse_if_open_elsewhere(home)
         days = backfill_days(context)
         if config.full_refresh or not days:
             plan = plan_build(home, full_refresh=config.full_refresh)
@@ -91,7 +94,9 @@ def dbt_core(
         yield from dbt_build(
             context, dbt, home, plan, config, env, handoff=handoff, marts=unique_ids(dbt_marts)
         )
+        crash_point("dbt.built")
         record_watermark(home, plan)
+        crash_point("dbt.watermark_recorded")
         if not plan.backfill:
             yield from days_built(context, plan)
 
@@ -129,10 +134,12 @@ def dbt_marts(
     """Build and test the marts from the core tables, catching up with any backfilled days."""
     home = data_home.home()
     with warehouse_lock(home, on_wait=context.log.warning, purpose=f"run {context.run.run_id}"):
+        refuse_if_open_elsewhere(home)
         handoff = take_handoff(home, context.run.run_id)
         if handoff is not None and _whole_step(context, dbt_marts):
             context.log.info(f"marts: built by the {DBT_CORE_STEP} step's invocation of this run")
             yield from handed_off(context, home, handoff)
+            crash_point("marts.built")
             clear_backfilled_days(home, handoff.backfilled)
             clear_appended_days(home, handoff.appended)
             return
@@ -144,6 +151,7 @@ def dbt_marts(
         env = {**event_days_env(plan), **backfilled_days_env(backfilled)}
         yield from dbt_build(context, dbt, home, plan, config, env)
         if _whole_step(context, dbt_marts):  # a subset leaves the other marts behind
+            crash_point("marts.built")
             clear_backfilled_days(home, backfilled)
             clear_appended_days(home, appended)
 
@@ -188,6 +196,13 @@ def backfill_days(context: dg.AssetExecutionContext) -> tuple[date, ...]:
     if not context.has_partition_key_range:
         return ()
     return tuple(date.fromisoformat(key) for key in context.partition_keys)
+
+
+def refuse_if_open_elsewhere(home: DataHome) -> None:
+    """Fail the step, naming the process and what to do, when another process (an analyst's
+    session) has the warehouse open: DuckDB would refuse the step's first connection."""
+    if (session := open_elsewhere(home.warehouse)) is not None:
+        raise dg.Failure(description=session.message(home.warehouse))
 
 
 def describe_plan(plan: BuildPlan) -> str:

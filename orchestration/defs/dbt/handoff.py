@@ -28,6 +28,7 @@ import dagster as dg
 from dagster_dbt.asset_utils import get_manifest_and_translator_from_dbt_assets
 from dagster_dbt.core.dbt_cli_event import DbtCoreCliEventMessage
 
+from orchestration.crashpoints import crash_point
 from orchestration.defs.dbt.failures import build_failed
 from orchestration.defs.dbt.metadata import with_warehouse_metadata
 from orchestration.paths import DataHome
@@ -78,6 +79,7 @@ def write_handoff(home: DataHome, handoff: MartsHandoff) -> None:
     temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     temporary.write_text(json.dumps(asdict(handoff)))
     os.replace(temporary, path)
+    crash_point("handoff.written")
 
 
 def take_handoff(home: DataHome, run_id: str) -> MartsHandoff | None:

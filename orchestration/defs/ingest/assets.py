@@ -32,6 +32,10 @@ BRONZE_EVENTS = dg.AssetKey(BRONZE_EVENTS_KEY)
 BRONZE_REJECTS = dg.AssetKey(BRONZE_REJECTS_KEY)
 BRONZE_FILES = dg.AssetKey(BRONZE_FILES_KEY)
 
+SKIPPED_SHOWN = 200
+"""At most this many skipped landing entries are named in the metadata (all are counted, and
+all are named in the ingest's log)."""
+
 
 def report_metadata(report: IngestReport) -> dict[str, dg.MetadataValue]:
     """What the UI shows for a bronze materialization."""
@@ -42,9 +46,14 @@ def report_metadata(report: IngestReport) -> dict[str, dg.MetadataValue]:
         "kept": dg.MetadataValue.int(report.kept),
         "rejected": dg.MetadataValue.int(report.rejected),
         "wrong_typed_optional_fields": dg.MetadataValue.int(report.type_errors),
+        "erased_records": dg.MetadataValue.int(report.erased),
         "already_ingested_files": dg.MetadataValue.int(len(report.already_ingested)),
         "ignored_files": dg.MetadataValue.int(len(report.ignored)),
         "ignored_file_names": dg.MetadataValue.text("\n".join(report.ignored[:50])),
+        "skipped_entries": dg.MetadataValue.int(len(report.skipped)),
+        "skipped_entry_reasons": dg.MetadataValue.text(
+            "\n".join(str(entry) for entry in report.skipped[:SKIPPED_SHOWN])
+        ),
         "damaged_files": dg.MetadataValue.text(
             "\n".join(f.source_file for f in report.files if f.damaged)
         ),
@@ -92,6 +101,9 @@ def ingest_landing(
     with warehouse_lock(home, on_wait=context.log.warning, purpose=f"run {context.run.run_id}"):
         report = ingest(home, log=context.log.info)
     context.log.info(report.summary())
+    # And on stdout: `hookhouse run` keeps it in logs/last-run.log (the terminal, with -v), the
+    # UI in the step's captured stdout.
+    print(report.summary(), flush=True)
     metadata = report_metadata(report)
     for asset_key in (BRONZE_EVENTS, BRONZE_REJECTS):
         yield dg.MaterializeResult(asset_key=asset_key, metadata=metadata)
