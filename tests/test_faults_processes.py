@@ -27,11 +27,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
 import psutil
 import pytest
 
 from orchestration.paths import REPO_ROOT, DataHome
+from tests.warehouse_checksums import differences, table_count
 
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="children end with their parent on Linux only"
@@ -40,8 +40,6 @@ pytestmark = pytest.mark.skipif(
 HOOKHOUSE = str(Path(sys.executable).with_name("hookhouse"))
 LEFTOVER_SECONDS = 10.0
 """How long a killed run's processes may take to end (Dagster's log tail: up to 1 s)."""
-LINEAGE = {"batch_id", "built_through_batch", "observed_through_batch", "ingested_at"}
-"""Columns that name the ingest batch or its time: they differ between any two data homes."""
 PHASES: dict[str, str] = {
     "core": "START sql incremental model core.hook_events",
     "marts": "START sql table model marts.campaign_performance",
@@ -179,46 +177,6 @@ def finish(run: Run) -> str:
     return output
 
 
-def digest(home: DataHome) -> dict[str, tuple[int, str]]:
-    """Row count and an md5 of the sorted rows (lineage columns left out) of every core,
-    intermediate and mart table."""
-    found = {}
-    with duckdb.connect(str(home.warehouse), read_only=True) as connection:
-        connection.execute("set enable_progress_bar = false")
-        tables = connection.execute(
-            "select table_schema || '.' || table_name from information_schema.tables "
-            "where table_schema in ('core', 'intermediate', 'marts') "
-            "and table_type = 'BASE TABLE' order by 1"
-        ).fetchall()
-        for (table,) in tables:
-            schema, name = table.split(".")
-            columns = [
-                f'"{column}"'
-                for (column,) in connection.execute(
-                    "select column_name from information_schema.columns where table_schema = ? "
-                    "and table_name = ? order by ordinal_position",
-                    [schema, name],
-                ).fetchall()
-                if column not in LINEAGE
-            ]
-            count, checksum = connection.execute(
-                f"select count(*), md5(coalesce(string_agg(h, ',' order by h), '')) from "
-                f"(select md5(row({', '.join(columns)})::varchar) as h from {table})"
-            ).fetchone() or (0, "")
-            found[table] = (count, checksum)
-    return found
-
-
-def differing(found: dict[str, tuple[int, str]], expected: dict[str, tuple[int, str]]) -> list[str]:
-    assert len(expected) > 25, expected  # the 20 family facts, hook_events, marts...
-    names = sorted(set(found) | set(expected))
-    return [
-        f"{n}: {found.get(n)} != {expected.get(n)}"
-        for n in names
-        if found.get(n) != expected.get(n)
-    ]
-
-
 def new_home(root: Path, landing: Path) -> DataHome:
     home = DataHome(root / "home")
     shutil.copytree(landing, home.landing)
@@ -231,9 +189,11 @@ class Reference:
 
     run: Run
 
-    def digest(self) -> dict[str, tuple[int, str]]:
+    def warehouse(self) -> Path:
+        """Its warehouse, once the run has finished."""
         finish(self.run)
-        return digest(self.run.home)
+        assert table_count(self.run.home.warehouse) > 25  # the 20 family facts, the marts...
+        return self.run.home.warehouse
 
 
 def landing_files(folder: Path, *, events: int, days: int, copies: int) -> Path:
@@ -293,7 +253,7 @@ def test_a_run_killed_three_times_leaves_nothing_and_the_next_builds_it_all(
         figures = kill_and_check(home, point)
         assert figures["processes"] >= 2, f"{point}: the run had started no process yet"
     finish(Run(home))
-    assert differing(digest(home), reference.digest()) == []
+    assert differences(home.warehouse, reference.warehouse()) == []
 
 
 def test_a_leftover_that_holds_the_warehouse_is_named_by_the_next_run(home: DataHome) -> None:
@@ -368,19 +328,20 @@ def test_many_kill_points_leave_nothing_and_recover_exactly(tmp_path: Path) -> N
     landing = landing_files(tmp_path / "landing", events=100_000, days=10, copies=0)
     prepare_manifest()
     reference = Reference(Run(new_home(tmp_path / "reference", landing)))
-    expected = reference.digest()
+    expected = reference.warehouse()
+    tables = table_count(expected)
     lines = []
     for number, point in enumerate(STRESS_POINTS):
         home = new_home(tmp_path / f"point{number}", landing)
         figures = kill_and_check(home, point)
         started = time.monotonic()
         finish(Run(home))
-        wrong = differing(digest(home), expected)
+        wrong = differences(home.warehouse, expected)
         lines.append(
             f"{point.phase:>10} {point.mode:>6} +{point.delay:.1f}s: killed at "
             f"{figures['killed_at']:6.1f} s, {figures['processes']:.0f} processes, none left "
             f"after {figures['gone_after']:.1f} s, lock free, recovered in "
-            f"{time.monotonic() - started:.0f} s, {len(expected) - len(wrong)}/{len(expected)}"
+            f"{time.monotonic() - started:.0f} s, {tables - len(wrong)}/{tables}"
             " tables equal"
         )
         assert wrong == [], f"{point}: " + "\n".join(wrong)

@@ -77,9 +77,10 @@ def _run(
             stack.enter_context(contextlib.redirect_stdout(stack.enter_context(log_path.open("w"))))
         result = execute_run(instance, run_config, raise_on_error=False)
     if not result.success:
-        print(describe_failure(result), file=sys.stderr)
+        failure = describe_failure(result)
+        print(failure, file=sys.stderr)
         log = log_path.read_text(errors="replace") if log_path.exists() else ""
-        if (said := advice(describe_failure(result) + log, home.root)) is not None:
+        if (said := advice(failure + log, home.root)) is not None:
             print(f"Why: {said}", file=sys.stderr)
         if not verbose:
             print(f"Full log: {log_path}", file=sys.stderr)

@@ -228,29 +228,11 @@ class Window:
         MAX_DAMAGE_RAW characters, its length in characters and bytes, and whether it ends."""
         head = self.buf[self.pos : self.pos + MAX_DAMAGE_RAW]
         chars = size = depth = 0
-        in_string = ended = False
+        in_string = False
         at = self.pos
         while True:
             buf = self.buf
-            while at < len(buf) and not ended:
-                if in_string:
-                    at = _end(_STRING_REST, buf, at)
-                    if at == len(buf) or buf[at] != '"':
-                        break  # The string goes on in the next window (maybe after a '\').
-                    at += 1
-                    in_string, ended = False, depth == 0
-                    continue
-                at = _end(_OUTSIDE, buf, at)
-                if at < len(buf):
-                    char = buf[at]
-                    at += 1
-                    if char == '"':
-                        in_string = True
-                    elif char in "[{":
-                        depth += 1
-                    else:
-                        depth -= 1
-                        ended = depth <= 0
+            at, depth, in_string, ended = _scan_brackets(buf, at, depth, in_string)
             chars += at - self.pos
             size += _utf8_len(buf, self.pos, at)
             self.pos = at
@@ -351,6 +333,34 @@ class Window:
         return self.buf[self.pos :]
 
 
+def _scan_brackets(buf: str, at: int, depth: int, in_string: bool) -> tuple[int, int, bool, bool]:
+    """Follow a JSON value's brackets from `at` (strings skipped, `depth` and `in_string` as a
+    previous window left them) to its end or the end of `buf`: (where it stopped, the depth,
+    whether inside a string, whether the value ended: its last bracket closed, or a string at
+    depth 0 did)."""
+    while at < len(buf):
+        if in_string:
+            at = _end(_STRING_REST, buf, at)
+            if at == len(buf) or buf[at] != '"':
+                return at, depth, True, False  # It goes on in the next window (maybe after '\').
+            at += 1
+            in_string = False
+            if depth == 0:
+                return at, depth, False, True
+            continue
+        at = _end(_OUTSIDE, buf, at)
+        if at < len(buf):
+            char = buf[at]
+            at += 1
+            if char == '"':
+                in_string = True
+            elif char in "[{":
+                depth += 1
+            elif (depth := depth - 1) <= 0:
+                return at, depth, False, True
+    return at, depth, in_string, False
+
+
 def _nested_end(window: Window, offset: int) -> int | None:
     """Where the array or object at `offset`, too deep for the decoder, ends: its brackets
     matched (strings skipped), so the values after it keep their places. None when it does
@@ -358,24 +368,9 @@ def _nested_end(window: Window, offset: int) -> int | None:
     depth, in_string = 0, False
     at = window.pos + offset
     while True:
-        buf = window.buf
-        while at < len(buf):
-            if in_string:
-                at = _end(_STRING_REST, buf, at)
-                if at == len(buf) or buf[at] != '"':
-                    break  # The string goes on in the next window (maybe after a '\').
-                at, in_string = at + 1, False
-                continue
-            at = _end(_OUTSIDE, buf, at)
-            if at < len(buf):
-                char = buf[at]
-                at += 1
-                if char == '"':
-                    in_string = True
-                elif char in "[{":
-                    depth += 1
-                elif (depth := depth - 1) <= 0:
-                    return at - window.pos
+        at, depth, in_string, ended = _scan_brackets(window.buf, at, depth, in_string)
+        if ended:
+            return at - window.pos
         reached = at - window.pos
         if window.eof or reached - offset > min(window.limit, _NESTED_MAX):
             return None
