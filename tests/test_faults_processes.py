@@ -169,6 +169,19 @@ def lock_is_free(home: DataHome) -> bool:
     return True
 
 
+def lock_users(home: DataHome) -> list[str]:
+    """Who has the lock file open (any process, by its descriptors), and what the file says."""
+    lock = home.root / ".warehouse.lock"
+    users = [f"lock file: {lock.read_text()!r}"]
+    for process in psutil.process_iter():
+        with contextlib.suppress(psutil.Error):
+            if any(Path(f.path) == lock for f in process.open_files()):
+                users.append(_describe(process) + f" status {process.status()}")
+    inode = f":{lock.stat().st_ino} "
+    users += [line for line in Path("/proc/locks").read_text().splitlines() if inode in line]
+    return users
+
+
 def finish(run: Run) -> str:
     """Wait for a run; its output, after checking that it succeeded."""
     assert run.process.wait(timeout=1800) == 0, run.log.read_text()
@@ -239,7 +252,8 @@ def kill_and_check(home: DataHome, point: KillPoint) -> dict[str, float]:
     at = run.kill(point.mode)
     left, seconds = wait_until(run.leftovers, LEFTOVER_SECONDS)
     assert left == [], f"{point}: still running {seconds:.1f} s after the kill:\n" + "\n".join(left)
-    assert lock_is_free(home), f"{point}: the warehouse lock is still held"
+    held, _ = wait_until(lambda: [] if lock_is_free(home) else lock_users(home), 2.0)
+    assert held == [], f"{point}: the warehouse lock is still held:\n" + "\n".join(held)
     return {"killed_at": at, "processes": len(run.seen), "gone_after": seconds}
 
 

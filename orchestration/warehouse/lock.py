@@ -305,10 +305,12 @@ class _LockSharer:
             if not _held:
                 connection.sendall(b"refused: the lock is no longer held")
                 return
-            socket.send_fds(connection, [b"ok"], [held.descriptor for held in _held.values()])
+            # Named before it holds the lock: once its share is sent, the child may go on
+            # (and this process end) before another line of this thread runs.
             for held in _held.values():
                 held.children[pid] = f"pid {pid} since {_now()} {what}"
                 _write_holders(held)
+            socket.send_fds(connection, [b"ok"], [held.descriptor for held in _held.values()])
 
 
 _sharer: _LockSharer | None = None
