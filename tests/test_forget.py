@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import polars as pl
 import pytest
 
@@ -189,3 +190,33 @@ def test_the_command_needs_a_sound_identifier(
     assert main(["forget", "--email", "not-an-address"]) == 2
     assert "not an email address" in capsys.readouterr().err
     assert not (home.root / "secrets").exists()  # nothing done, no key made
+
+
+@pytest.mark.slow
+def test_a_rebuild_that_forget_left_pending_is_finished_by_the_next_run(
+    landed: DataHome,
+) -> None:
+    """Forget erased bronze, but its rebuild never ran (killed, or Ctrl-C): core still holds
+    the person. The next `hookhouse run` rebuilds in full from bronze and clears the marker."""
+    env = {**os.environ, "HOOKHOUSE_HOME": str(landed.root)}
+    env.pop("DAGSTER_HOME", None)
+    command = [str(Path(sys.executable).with_name("hookhouse")), "run"]
+
+    def run() -> str:
+        done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
+
+    def profiles_in_core() -> list[tuple[str, int]]:
+        with duckdb.connect(str(landed.warehouse), read_only=True) as connection:
+            query = "select profile_id, count(*) from core.hook_events group by 1 order by 1"
+            return connection.execute(query).fetchall()
+
+    run()
+    assert profiles_in_core() == [("pa", 2), ("pb", 2), (None, 1)]  # Anna's pixel: no profile
+    report = forget(landed, ANNA)  # bronze only: the command's rebuild is what did not run
+    assert rebuild_pending(landed) == report.erasure_id
+    assert profiles_in_core() == [("pa", 2), ("pb", 2), (None, 1)]
+    run()
+    assert profiles_in_core() == [("pb", 2)]
+    assert rebuild_pending(landed) is None
