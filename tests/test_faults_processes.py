@@ -337,9 +337,10 @@ STRESS_POINTS = [
 
 @pytest.mark.stress
 def test_many_kill_points_leave_nothing_and_recover_exactly(tmp_path: Path) -> None:
-    """Each kill point on a fresh data home (100,000 events: the workers start on their own),
-    then the next run; one line of figures per point."""
-    landing = landing_files(tmp_path / "landing", events=100_000, days=10, copies=0)
+    """Each kill point on a fresh data home (100,000 events, and one copy of them under other
+    names to pass the 48 MB that starts the parse workers), then the next run; one line of
+    figures per point, printed as it is tried."""
+    landing = landing_files(tmp_path / "landing", events=100_000, days=10, copies=1)
     prepare_manifest()
     reference = Reference(Run(new_home(tmp_path / "reference", landing)))
     expected = reference.warehouse()
@@ -358,6 +359,7 @@ def test_many_kill_points_leave_nothing_and_recover_exactly(tmp_path: Path) -> N
             f"{time.monotonic() - started:.0f} s, {tables - len(wrong)}/{tables}"
             " tables equal"
         )
+        print(lines[-1], flush=True)
         assert wrong == [], f"{point}: " + "\n".join(wrong)
         shutil.rmtree(home.root)
     print("\nkill points (phase, signal target, delay):\n" + "\n".join(lines))
