@@ -27,7 +27,8 @@ from orchestration.defs.partitions import current_day_partition
 from orchestration.names import RUN_JOB_NAME
 from orchestration.paths import REPO_ROOT, DataHome
 from orchestration.warehouse.lock import holder
-from tests.test_cli import hookhouse
+from orchestration.warehouse.tables import existing_tables
+from tests.test_cli import HOOKHOUSE, hookhouse
 
 DAGSTER = str(Path(sys.executable).with_name("dagster"))
 QUERY = "{ assetNodes { assetKey { path } dependencyKeys { path } groupName } }"
@@ -36,7 +37,6 @@ STOP_SECONDS = 150
 RUN_SECONDS = 900
 QUEUE_SECONDS = 12
 """Long enough for the daemon to have looked at its queue twice (every 5 s)."""
-HOOKHOUSE = str(Path(sys.executable).with_name("hookhouse"))
 LOCATION = (
     "{ repositoriesOrError { ... on RepositoryConnection { nodes { name location { name } } } } }"
 )
@@ -214,18 +214,13 @@ class Started:
 
 
 def build_count(home: DataHome) -> int:
+    """The builds the warehouse records (hookhouse.build_state), 0 before the first."""
     if not home.warehouse.exists():
         return 0
     with duckdb.connect(str(home.warehouse), read_only=True) as connection:
-        if not connection.execute(
-            "select 1 from duckdb_tables() where schema_name = 'hookhouse' "
-            "and table_name = 'build_state'"
-        ).fetchall():
+        if "hookhouse.build_state" not in existing_tables(connection):
             return 0
-        (count,) = connection.execute("select count(*) from hookhouse.build_state").fetchone() or (
-            0,
-        )
-    return int(count)
+        return len(connection.execute("select 1 from hookhouse.build_state").fetchall())
 
 
 def wait_for_end(port: int, run_id: str) -> str:

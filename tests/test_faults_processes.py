@@ -31,6 +31,7 @@ import psutil
 import pytest
 
 from orchestration.paths import REPO_ROOT, DataHome
+from orchestration.warehouse.lock import lock_path
 from tests.warehouse_checksums import differences, table_count
 
 pytestmark = pytest.mark.skipif(
@@ -159,7 +160,7 @@ def wait_until(check: Callable[[], list[str]], timeout: float) -> tuple[list[str
 
 
 def lock_is_free(home: DataHome) -> bool:
-    descriptor = os.open(home.root / ".warehouse.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    descriptor = os.open(lock_path(home), os.O_RDWR | os.O_CREAT, 0o644)
     try:
         fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -171,7 +172,7 @@ def lock_is_free(home: DataHome) -> bool:
 
 def lock_users(home: DataHome) -> list[str]:
     """Who has the lock file open (any process, by its descriptors), and what the file says."""
-    lock = home.root / ".warehouse.lock"
+    lock = lock_path(home)
     users = [f"lock file: {lock.read_text()!r}"]
     for process in psutil.process_iter():
         with contextlib.suppress(psutil.Error):

@@ -25,6 +25,7 @@ from orchestration.privacy.forget import forget, rebuild_pending
 from orchestration.privacy.identifiers import Identifier
 from orchestration.privacy.keys import KEY_FILE_ENV
 from tests.conftest import bronze_table, write_landing
+from tests.test_cli import hookhouse
 
 ANNA_EMAIL, ANNA_PHONE = "anna@mail.example", "+79001234567"
 
@@ -198,14 +199,10 @@ def test_a_rebuild_that_forget_left_pending_is_finished_by_the_next_run(
 ) -> None:
     """Forget erased bronze, but its rebuild never ran (killed, or Ctrl-C): core still holds
     the person. The next `hookhouse run` rebuilds in full from bronze and clears the marker."""
-    env = {**os.environ, "HOOKHOUSE_HOME": str(landed.root)}
-    env.pop("DAGSTER_HOME", None)
-    command = [str(Path(sys.executable).with_name("hookhouse")), "run"]
 
-    def run() -> str:
-        done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    def run() -> None:
+        done = hookhouse(landed, "run")
         assert done.returncode == 0, done.stdout + done.stderr
-        return done.stdout
 
     def profiles_in_core() -> list[tuple[str, int]]:
         with duckdb.connect(str(landed.warehouse), read_only=True) as connection:
