@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export HOOKHOUSE_HOME ?= $(CURDIR)/data
 DEMO_EVENTS ?= 100000
 
-.PHONY: setup demo run test lint stress format dev bench clean
+.PHONY: setup spark demo run test lint stress format dev bench bench-engines clean
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "hookhouse needs Python 3.11: run make PYTHON=/path/to/python3.11")'
@@ -16,6 +16,16 @@ $(VENV)/.installed: pyproject.toml
 
 ## setup: create .venv with hookhouse and its tools
 setup: $(VENV)/.installed
+
+# The spark extra (dbt-spark, pyspark) and a Java runtime for it: the tests build on Spark too.
+$(VENV)/.spark-installed: $(VENV)/.installed
+	@command -v java >/dev/null || { echo "installing a Java runtime for Spark (openjdk-17-jre-headless)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openjdk-17-jre-headless; }
+	$(BIN)/pip install --quiet -e '.[dev,spark]'
+	@touch $@
+
+## spark: set up, plus what the spark target needs (README "Running on Spark")
+spark: $(VENV)/.spark-installed
 
 ## demo: set up, generate sample dumps into the data home, run the whole pipeline
 demo: setup
@@ -30,12 +40,12 @@ run: setup
 lint: setup
 	$(BIN)/pre-commit run --all-files --show-diff-on-failure
 
-## test: set up, lint, and run the whole test suite
-test: lint
+## test: set up (Spark included), lint, and run the whole test suite
+test: spark lint
 	$(BIN)/pytest
 
 ## stress: the long fault runs (kill points, fuzzing, property examples); see tests/test_faults_*.py
-stress: setup
+stress: spark
 	$(BIN)/pytest -m stress
 
 ## format: apply ruff's and sqlfluff's fixes and formatting
@@ -51,6 +61,10 @@ dev: setup
 ## bench: the ingest benchmark (see bench/README.md)
 bench: setup
 	$(BIN)/python bench/ingest_bench.py
+
+## bench-engines: DuckDB against Spark, full build and nightly run at 1M and 10M events
+bench-engines: spark
+	$(BIN)/python bench/engines_bench.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .ruff_cache target logs

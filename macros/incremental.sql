@@ -111,9 +111,18 @@
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key='event_day',
+        partition_by=hookhouse.event_day_partitions(),
         on_schema_change='fail',
     ) }}
 {%- endmacro %}
+
+{#- The partitions of a day-grained table: Spark stores it by event day, so that a run
+    overwrites the days it rebuilt (macros/adapter_overrides.sql); DuckDB has no partitions. -#}
+{% macro event_day_partitions() -%}
+    {{ return(adapter.dispatch('event_day_partitions', 'hookhouse')()) }}
+{%- endmacro %}
+{% macro duckdb__event_day_partitions() -%}{{ return(none) }}{%- endmacro %}
+{% macro default__event_day_partitions() -%}{{ return(['event_day']) }}{%- endmacro %}
 
 {#- The newest ingest batch in this incremental model, as a literal (so that a filter on it
     reaches bronze's row-group statistics); '' for an empty table. -#}
@@ -134,6 +143,14 @@
 {%- endmacro %}
 
 {% macro delete_backfilled_days(column='event_day') -%}
+    {{ return(adapter.dispatch('delete_backfilled_days', 'hookhouse')(column)) }}
+{%- endmacro %}
+
+{#- Spark: nothing to delete first; the backfill overwrites the day partitions
+    (macros/adapter_overrides.sql). -#}
+{% macro spark__delete_backfilled_days(column) -%}{%- endmacro %}
+
+{% macro default__delete_backfilled_days(column) -%}
     {%- if is_incremental() and hookhouse.backfill_through_batch() -%}
         delete from {{ this }} where {{ hookhouse.rebuilt_days_condition(column) }}
     {%- endif -%}

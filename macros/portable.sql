@@ -24,8 +24,8 @@
     try_cast({{ expression }} as {{ type }})
 {%- endmacro %}
 {% macro default__try_cast(expression, type) -%}
-    {#- Spark and most engines: a failed cast is NULL with ANSI mode off. -#}
-    cast({{ expression }} as {{ type }})
+    {#- Spark 3.2 and later (Spark 4 casts in ANSI mode: a plain cast fails the query). -#}
+    try_cast({{ expression }} as {{ hookhouse.spark_type(type) }})
 {%- endmacro %}
 
 {#- A FROM-clause fragment that turns each element of a JSON array column into a row,
@@ -122,3 +122,12 @@
 {%- endmacro %}
 {% macro duckdb__list_item(list, index) -%}{{ list }}[{{ index + 1 }}]{%- endmacro %}
 {% macro default__list_item(list, index) -%}{{ list }}[{{ index }}]{%- endmacro %}
+
+{#- A JSON value that is JSON's `null` (`"custom_data": null` in a record) as SQL NULL, as an
+    absent key is: DuckDB's json_extract gives the JSON value `null`, Spark's get_json_object
+    already gives NULL. -#}
+{% macro sql_null_for_json_null(json) -%}
+    {{ return(adapter.dispatch('sql_null_for_json_null', 'hookhouse')(json)) }}
+{%- endmacro %}
+{% macro duckdb__sql_null_for_json_null(json) -%}nullif({{ json }}, 'null'){%- endmacro %}
+{% macro default__sql_null_for_json_null(json) -%}{{ json }}{%- endmacro %}

@@ -15,6 +15,7 @@ from orchestration.paths import DataHome
 from orchestration.privacy.command import add_forget_arguments, forget_command
 from orchestration.privacy.forget import clear_rebuild, rebuild_pending
 from orchestration.report.command import add_report_command
+from orchestration.warehouse.target import Target, UnknownTarget, duckdb_only
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -41,6 +42,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_forget(args: argparse.Namespace) -> int:
     """Erase a person from bronze, then rebuild the warehouse from bronze (in-process)."""
+    if (refusal := duckdb_only("forget")) is not None:
+        print(refusal, file=sys.stderr)
+        return 2
 
     def rebuild(home: DataHome, **options: Any) -> int:  # Dagster is loaded only if needed
         from orchestration.defs.run_command import run_pipeline
@@ -67,6 +71,13 @@ def cmd_generate(args: argparse.Namespace) -> int:
     )
     print(report.summary())
     return 0
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    """Run one read-only SQL query on the configured target and print its rows."""
+    from orchestration.warehouse.query import query_command
+
+    return query_command(args.sql, args.format)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -122,13 +133,30 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_forget_arguments(forget)
     forget.set_defaults(handler=cmd_forget)
+
+    query = commands.add_parser(
+        "query",
+        help="run one read-only SQL query on the warehouse ($HOOKHOUSE_TARGET) and print the rows",
+    )
+    query.add_argument("sql", metavar="SQL", help="one SELECT (WITH, VALUES, SHOW, DESCRIBE ...)")
+    query.add_argument(
+        "--format",
+        choices=["csv", "json"],
+        default="csv",
+        help="csv: a header row, then the rows (the default); json: one JSON object per line",
+    )
+    query.set_defaults(handler=cmd_query)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        Target.from_env()  # a mistyped HOOKHOUSE_TARGET stops every command, before it starts
         return int(args.handler(args))
+    except UnknownTarget as error:
+        print(f"hookhouse: {error}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -73,7 +73,7 @@ from_envelope as (
         batch_id,
         resource_id,
         channel,
-        cast(null as varchar) as observed_status
+        cast(null as string) as observed_status
     from events
     where sets_status is not null
         and (subscription is null or {{ hookhouse.json_text('subscription', '$[0]') }} is null)
@@ -88,8 +88,8 @@ unioned as (
 final as (
     select
         {{ dbt.hash(dbt.concat([
-            'cast(account_id as varchar)', "'|'", 'recipient', "'|'",
-            'cast(resource_id as varchar)', "'|'", 'channel'])) }} as subscription_key,
+            'cast(account_id as string)', "'|'", 'recipient', "'|'",
+            'cast(resource_id as string)', "'|'", 'channel'])) }} as subscription_key,
         event_id,
         account_id,
         recipient,

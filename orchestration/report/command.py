@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from orchestration.paths import DataHome
+from orchestration.warehouse.target import duckdb_only
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -15,6 +16,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     from orchestration.report.data import ReportError, load_campaign  # plotly loads only here
     from orchestration.report.render import render_report
 
+    if (refusal := duckdb_only("report")) is not None:
+        print(refusal, file=sys.stderr)
+        return 2
     home = DataHome.from_env()
     try:
         data = load_campaign(home.warehouse, args.campaign, args.account)

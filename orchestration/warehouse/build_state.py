@@ -1,4 +1,5 @@
-"""The build state the warehouse keeps beside the models, in schema `hookhouse`:
+"""The build state each target keeps beside its models, in schema `hookhouse` of its state
+database (the warehouse file on DuckDB; orchestration/warehouse/target.py):
 
 - `build_state`: the newest bronze batch each build was built through (the watermark);
 - `appended_days`: event days the core tables appended to since the marts were built;
@@ -12,21 +13,34 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from pathlib import Path
 from typing import Literal
 
 import duckdb
 
 from orchestration.paths import DataHome
 from orchestration.warehouse.tables import existing_tables
+from orchestration.warehouse.target import Target
 
 DayTable = Literal["appended_days", "backfilled_days"]
 
 
+def state_database(home: DataHome) -> Path:
+    """The file the configured target's build state is in (HOOKHOUSE_TARGET)."""
+    return Target.from_env().state_database(home)
+
+
+def _writable(home: DataHome) -> duckdb.DuckDBPyConnection:
+    path = state_database(home)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return duckdb.connect(str(path))
+
+
 def built_watermark(home: DataHome) -> str | None:
     """The newest bronze batch the warehouse was built from, or None."""
-    if not home.warehouse.exists():
+    if not state_database(home).exists():
         return None
-    with duckdb.connect(str(home.warehouse), read_only=True) as connection:
+    with duckdb.connect(str(state_database(home)), read_only=True) as connection:
         if "hookhouse.build_state" not in existing_tables(connection):
             return None
         return connection.execute(
@@ -51,7 +65,7 @@ def _create_state(connection: duckdb.DuckDBPyConnection) -> None:
 
 def record_build(home: DataHome, watermark: str, appended: Sequence[date]) -> None:
     """A build through `watermark` appended new events to these days."""
-    with duckdb.connect(str(home.warehouse)) as connection:
+    with _writable(home) as connection:
         _create_state(connection)
         connection.execute(
             "insert into hookhouse.build_state values (?, ?, now()::timestamp)",
@@ -66,7 +80,7 @@ def record_build(home: DataHome, watermark: str, appended: Sequence[date]) -> No
 
 def record_backfill(home: DataHome, days: Sequence[date]) -> None:
     """A backfill rebuilt these days (the watermark stays)."""
-    with duckdb.connect(str(home.warehouse)) as connection:
+    with _writable(home) as connection:
         _create_state(connection)
         connection.executemany(
             "insert into hookhouse.backfilled_days values (?, now()::timestamp)",
@@ -87,9 +101,9 @@ def pending_appended_days(home: DataHome) -> tuple[date, ...]:
 
 
 def _pending_days(home: DataHome, table: DayTable) -> tuple[date, ...]:
-    if not home.warehouse.exists():
+    if not state_database(home).exists():
         return ()
-    with duckdb.connect(str(home.warehouse), read_only=True) as connection:
+    with duckdb.connect(str(state_database(home)), read_only=True) as connection:
         if f"hookhouse.{table}" not in existing_tables(connection):
             return ()
         days = connection.execute(
@@ -111,7 +125,7 @@ def clear_appended_days(home: DataHome, days: tuple[date, ...]) -> None:
 def _clear_days(home: DataHome, table: DayTable, days: tuple[date, ...]) -> None:
     if not days:
         return
-    with duckdb.connect(str(home.warehouse)) as connection:
+    with _writable(home) as connection:
         _create_state(connection)
         connection.executemany(
             f"delete from hookhouse.{table} where event_day = ?", [[d] for d in days]

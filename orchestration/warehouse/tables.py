@@ -12,6 +12,8 @@ from typing import Any
 import duckdb
 
 from orchestration.paths import DataHome
+from orchestration.warehouse.spark_files import spark_files_connection
+from orchestration.warehouse.target import Target, spark_warehouse
 
 CAMPAIGN_SUMMARY_TABLE = "marts.campaign_performance"
 CAMPAIGN_SUMMARY_ROWS = 20
@@ -57,18 +59,32 @@ def existing_tables(
     return {name for (name,) in rows}
 
 
-def _read_only(home: DataHome) -> duckdb.DuckDBPyConnection:
-    return duckdb.connect(str(home.warehouse), read_only=True)
+def _read_only(home: DataHome) -> duckdb.DuckDBPyConnection | None:
+    """The configured target's warehouse, read-only; None before it exists (or where its
+    files are not here: a Spark Thrift Server's)."""
+    target = Target.from_env()
+    if target.engine == "duckdb":
+        if not home.warehouse.exists():
+            return None
+        return duckdb.connect(str(home.warehouse), read_only=True)
+    return spark_files_connection(home) if target.in_process else None
+
+
+def _stored_tables(connection: duckdb.DuckDBPyConnection) -> set[str]:
+    """The tables whose rows are stored (on Spark, every table: read as views of its files)."""
+    if Target.from_env().engine == "spark":
+        return existing_tables(connection)
+    return existing_tables(connection, tables_only=True)
 
 
 def row_counts(home: DataHome, tables: Iterable[str]) -> dict[str, int]:
     """Rows per table (`schema.name`), for those that exist as tables (a view would be
     computed again to be counted)."""
     wanted = list(tables)
-    if not wanted or not home.warehouse.exists():
+    if not wanted or (reader := _read_only(home)) is None:
         return {}
-    with _read_only(home) as connection:
-        present = existing_tables(connection, tables_only=True)
+    with reader as connection:
+        present = _stored_tables(connection)
         return {
             table: connection.execute(f"select count(*) from {table}").fetchall()[0][0]
             for table in wanted
@@ -82,9 +98,9 @@ def new_event_counts(home: DataHome, since_batch: str | None) -> dict[str, int]:
     A delivery of an event already seen (in this run or before) is a duplicate; it stays in
     bronze and counts once in core.hook_events.
     """
-    if not home.warehouse.exists():
+    if (reader := _read_only(home)) is None:
         return {}
-    with _read_only(home) as connection:
+    with reader as connection:
         if not {"bronze.hook_events", "core.hook_events"} <= existing_tables(connection):
             return {}
         since = since_batch or ""
@@ -104,10 +120,10 @@ def new_event_counts(home: DataHome, since_batch: str | None) -> dict[str, int]:
 def campaign_summary_rows(home: DataHome) -> list[dict[str, Any]] | None:
     """The campaigns with the most sends (rates rounded to 4 places); None before the mart
     exists."""
-    if not home.warehouse.exists():
+    if (reader := _read_only(home)) is None:
         return None
     names = [name for name, _ in CAMPAIGN_SUMMARY_COLUMNS]
-    with _read_only(home) as connection:
+    with reader as connection:
         if CAMPAIGN_SUMMARY_TABLE not in existing_tables(connection):
             return None
         rows = connection.execute(
@@ -125,10 +141,12 @@ def campaign_summary_rows(home: DataHome) -> list[dict[str, Any]] | None:
 
 def warehouse_summary(home: DataHome) -> list[str]:
     """Row counts of the main tables, as `hookhouse run` prints them after a run."""
-    if not home.warehouse.exists():
+    if (reader := _read_only(home)) is None:
         return []
-    lines = [f"  warehouse {home.warehouse}:"]
-    with _read_only(home) as connection:
+    target = Target.from_env()
+    place = home.warehouse if target.engine == "duckdb" else spark_warehouse(home)
+    lines = [f"  warehouse {place}:"]
+    with reader as connection:
         present = existing_tables(connection)
         for table in SUMMARY_TABLES:
             if table in present:

@@ -49,6 +49,7 @@ from orchestration.warehouse.build_state import (
 )
 from orchestration.warehouse.lock import warehouse_lock
 from orchestration.warehouse.sessions import open_elsewhere
+from orchestration.warehouse.target import Target
 
 MANIFEST = prepared_manifest()
 
@@ -200,7 +201,10 @@ def backfill_days(context: dg.AssetExecutionContext) -> tuple[date, ...]:
 
 def refuse_if_open_elsewhere(home: DataHome) -> None:
     """Fail the step, naming the process and what to do, when another process (an analyst's
-    session) has the warehouse open: DuckDB would refuse the step's first connection."""
+    session) has the warehouse open: DuckDB would refuse the step's first connection. (Spark
+    lets readers and a writer share its warehouse.)"""
+    if Target.from_env().engine != "duckdb":
+        return
     if (session := open_elsewhere(home.warehouse)) is not None:
         raise dg.Failure(description=session.message(home.warehouse))
 
