@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import subprocess
 
-import dagster as dg
-
-from orchestration.defs.dbt.config import dbt_run_config
 from orchestration.defs.dbt.project import DBT_EXECUTABLE
-from orchestration.defs.definitions import execute_run
-from orchestration.paths import REPO_ROOT
+from orchestration.paths import REPO_ROOT, DataHome
 from tests.environment import environment
 
 SPARK_ENV = {
@@ -21,10 +17,12 @@ SPARK_ENV = {
 
 
 def run_on(target: str) -> None:
-    """`hookhouse run` (the run job in-process) with dbt on `target`."""
+    """`hookhouse run` (the run job in-process, as tests/test_incremental.py runs it) with dbt
+    on `target`."""
+    from tests.test_incremental import run
+
     with environment(HOOKHOUSE_TARGET=target, **SPARK_ENV):
-        result = execute_run(dg.DagsterInstance.ephemeral(), {"ops": dbt_run_config(False)})
-    assert result.success, f"the run on {target} failed"
+        run(DataHome.from_env())
 
 
 def backfill_on(target: str, first_day: str, last_day: str, **env: str) -> None:
