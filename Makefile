@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export HOOKHOUSE_HOME ?= $(CURDIR)/data
 DEMO_EVENTS ?= 100000
 
-.PHONY: setup spark demo run test lint stress format dev bench bench-engines clean
+.PHONY: setup spark rabbitmq demo run serve test lint stress format dev bench bench-engines clean
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "hookhouse needs Python 3.11: run make PYTHON=/path/to/python3.11")'
@@ -27,6 +27,13 @@ $(VENV)/.spark-installed: $(VENV)/.installed
 ## spark: set up, plus what the spark target needs (README "Running on Spark")
 spark: $(VENV)/.spark-installed
 
+# A RabbitMQ broker for the consumer's tests (Debian's package; the tests start their own node
+# on 127.0.0.1 and stop it, so the system service is not used).
+rabbitmq:
+	@PATH="$$PATH:/usr/sbin" command -v rabbitmq-server >/dev/null || \
+		{ echo "installing RabbitMQ for the consumer tests (rabbitmq-server)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends rabbitmq-server; }
+
 ## demo: set up, generate sample dumps into the data home, run the whole pipeline
 demo: setup
 	$(BIN)/hookhouse generate --out "$(HOOKHOUSE_HOME)/landing/sample" --events $(DEMO_EVENTS) --seed 1
@@ -36,16 +43,24 @@ demo: setup
 run: setup
 	$(BIN)/hookhouse run
 
+## serve: the hook receiver on 127.0.0.1:8787 (README "Receiving hooks"); a token is made in the data home
+serve: setup
+	@mkdir -p "$(HOOKHOUSE_HOME)"
+	@test -n "$$HOOKHOUSE_RECEIVER_TOKENS" || test -s "$(HOOKHOUSE_HOME)/receiver-tokens" || \
+		{ umask 077; $(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(32))' > "$(HOOKHOUSE_HOME)/receiver-tokens"; \
+		echo "made a receiver token: $(HOOKHOUSE_HOME)/receiver-tokens"; }
+	$(BIN)/hookhouse serve --token-file "$(HOOKHOUSE_HOME)/receiver-tokens"
+
 ## lint: every check of .pre-commit-config.yaml on every file (ruff, mypy, sqlfluff, yamllint, dg)
 lint: setup
 	$(BIN)/pre-commit run --all-files --show-diff-on-failure
 
-## test: set up (Spark included), lint, and run the whole test suite
-test: spark lint
+## test: set up (Spark and RabbitMQ included), lint, and run the whole test suite
+test: spark rabbitmq lint
 	$(BIN)/pytest
 
 ## stress: the long fault runs (kill points, fuzzing, property examples); see tests/test_faults_*.py
-stress: spark
+stress: spark rabbitmq
 	$(BIN)/pytest -m stress
 
 ## format: apply ruff's and sqlfluff's fixes and formatting

@@ -80,6 +80,31 @@ def cmd_query(args: argparse.Namespace) -> int:
     return query_command(args.sql, args.format)
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Receive Altcraft's HTTP hook batches into `landing/receiver/http/`."""
+    from orchestration.receiver.serve import serve_command
+
+    return serve_command(args)
+
+
+def _add_receiver_commands(commands: Any) -> None:
+    from orchestration.receiver.rabbitmq import add_consume_arguments, consume_command
+    from orchestration.receiver.serve import add_serve_arguments
+
+    serve = commands.add_parser(
+        "serve", help="receive Altcraft's HTTP hook batches (JSON), durably, into landing/"
+    )
+    add_serve_arguments(serve)
+    serve.set_defaults(handler=cmd_serve)
+    consume = commands.add_parser("consume", help="consume hooks from a message broker")
+    brokers = consume.add_subparsers(dest="broker", required=True)
+    rabbitmq = brokers.add_parser(
+        "rabbitmq", help="consume Altcraft's RabbitMQ queue or exchange binding into landing/"
+    )
+    add_consume_arguments(rabbitmq)
+    rabbitmq.set_defaults(handler=consume_command)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hookhouse",
@@ -146,6 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="csv: a header row, then the rows (the default); json: one JSON object per line",
     )
     query.set_defaults(handler=cmd_query)
+    _add_receiver_commands(commands)
     return parser
 
 

@@ -8,7 +8,10 @@ the run summary and the tests refer to the same names without importing Dagster 
 from __future__ import annotations
 
 LANDING_KEY = ("landing", "hook_dumps")
-"""The graph's source: the landing folder's dumps, not materialized by hookhouse."""
+"""The landing folder's dumps, not materialized by hookhouse."""
+RECEIVER_LANDING_KEY = ("landing", "receiver")
+"""The graph's source: `landing/receiver/`, where `hookhouse serve` and `hookhouse consume`
+commit the hooks they receive (a part of the landing folder)."""
 BRONZE_EVENTS_KEY = ("bronze", "hook_events")
 BRONZE_REJECTS_KEY = ("bronze", "hook_rejects")
 BRONZE_FILES_KEY = ("bronze", "ingested_files")

@@ -25,6 +25,16 @@ class DataHome:
         return self.root / "bronze"
 
     @property
+    def receiver_landing(self) -> Path:
+        """Where `hookhouse serve` and `hookhouse consume` commit what they receive."""
+        return self.landing / "receiver"
+
+    @property
+    def quarantine(self) -> Path:
+        """Received bodies that are not hook batches, kept whole with the reason."""
+        return self.root / "quarantine"
+
+    @property
     def warehouse(self) -> Path:
         return self.root / "warehouse.duckdb"
 

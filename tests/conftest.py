@@ -21,9 +21,12 @@ SELFTESTS_TARGET = REPO_ROOT / "target" / "selftests"
 
 def pytest_configure(config: pytest.Config) -> None:
     """The dbt canaries of tests/dbt/selftests/ exist only in the test suite: enable them, and
-    keep the manifest that has them in a target folder of its own (runs use `target/`)."""
+    keep the manifest that has them in a target folder of its own (runs use `target/`); one
+    per pytest-xdist worker, since two dbt processes must not write one target folder."""
     os.environ[SELFTESTS_ENV] = "1"
-    os.environ["DBT_TARGET_PATH"] = str(SELFTESTS_TARGET)
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    target = SELFTESTS_TARGET.with_name(f"selftests-{worker}") if worker else SELFTESTS_TARGET
+    os.environ["DBT_TARGET_PATH"] = str(target)
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
+from pathlib import Path
 
 import dagster as dg
 import pytest
@@ -22,7 +23,8 @@ from orchestration.paths import DataHome
 from tests.conftest import write_landing
 
 EXPECTED_LINEAGE = {
-    "landing/hook_dumps": [],
+    "landing/receiver": [],  # the source: what hookhouse serve and consume commit
+    "landing/hook_dumps": ["landing/receiver"],
     "bronze/hook_events": ["landing/hook_dumps"],
     "bronze/hook_rejects": ["landing/hook_dumps"],
     "bronze/ingested_files": ["landing/hook_dumps"],
@@ -162,18 +164,57 @@ def test_the_run_job_materializes_everything_in_process(home: DataHome) -> None:
 def test_the_landing_sensor_requests_a_run_only_for_new_files(home: DataHome) -> None:
     sensor = defs.resolve_sensor_def("landing_sensor")
     resources = {"data_home": DataHomeResource(root=str(home.root))}
-    with dg.build_sensor_context(resources=resources) as context:
+    instance = dg.DagsterInstance.ephemeral()
+    with dg.build_sensor_context(instance=instance, resources=resources) as context:
         assert isinstance(sensor(context), dg.SkipReason)
     write_landing(home, "a.ndjson", json.dumps(
         {"event_type": "send", "event_date": "2026-10-01T00:00:00Z", "account_id": 1}))  # fmt: skip
     assert [name for name, _, _ in pending_landing_files(home)] == ["a.ndjson"]
-    with dg.build_sensor_context(resources=resources) as context:
+    with dg.build_sensor_context(instance=instance, resources=resources) as context:
         result = sensor(context)
     assert isinstance(result, dg.SensorResult) and len(result.run_requests or []) == 1
     from orchestration.ingest import ingest
 
     ingest(home, workers=1)
     assert pending_landing_files(home) == []
+
+
+def test_the_landing_sensor_takes_receiver_files_once_committed_and_not_twice_queued(
+    home: DataHome,
+) -> None:
+    import asyncio
+
+    from orchestration.receiver.landing_writer import LandingWriter
+
+    sensor = defs.resolve_sensor_def("landing_sensor")
+    resources = {"data_home": DataHomeResource(root=str(home.root))}
+    instance = dg.DagsterInstance.ephemeral()
+    folder = home.receiver_landing / "http"
+    temporary = folder / "2026-10-01" / ".hooks-being-written.ndjson.tmp"
+    temporary.parent.mkdir(parents=True)
+    temporary.write_text('{"event_type": "send"}\n')  # a commit on its way: never taken
+    assert pending_landing_files(home) == []
+
+    async def commit() -> Path:
+        writer = LandingWriter(folder)
+        await writer.start()
+        path = await writer.write(b'{"event_type":"send","event_date":"2026-10-01T00:00:00Z"}\n')
+        await writer.close()
+        return path
+
+    committed = asyncio.run(commit())
+    relative = committed.relative_to(home.landing).as_posix()
+    assert relative.startswith("receiver/http/") and not committed.name.startswith(".")
+    assert [name for name, _, _ in pending_landing_files(home)] == [relative]
+    with dg.build_sensor_context(instance=instance, resources=resources) as context:
+        result = sensor(context)
+    assert isinstance(result, dg.SensorResult) and len(result.run_requests or []) == 1
+    # A run created, not yet started (a QUEUED one needs a code location to be made here).
+    queued = dg.DagsterRun(job_name=RUN_JOB_NAME, status=dg.DagsterRunStatus.NOT_STARTED)
+    instance.add_run(queued)
+    with dg.build_sensor_context(instance=instance, resources=resources) as context:
+        skipped = sensor(context)
+    assert isinstance(skipped, dg.SkipReason) and queued.run_id in (skipped.skip_message or "")
 
 
 def test_a_run_with_too_many_rejects_stops_before_the_models(home: DataHome) -> None:

@@ -14,7 +14,7 @@ import dagster as dg
 
 from orchestration.defs.dbt.assets import dbt_core, dbt_marts
 from orchestration.defs.dbt.project import DBT_EXECUTABLE, DBT_PROJECT
-from orchestration.defs.ingest.assets import LANDING, ingest_landing
+from orchestration.defs.ingest.assets import LANDING, RECEIVER_LANDING, ingest_landing
 from orchestration.defs.ingest.checks import event_types_in_catalog, landing_freshness, reject_ratio
 from orchestration.defs.partitions import current_day_partition
 from orchestration.defs.resources import DataHomeResource, HookhouseDbtCliResource
@@ -25,7 +25,7 @@ from orchestration.names import NEW_BATCHES_TAG, RUN_JOB_NAME, WRITER_TAG
 hookhouse_run = dg.define_asset_job(
     RUN_JOB_NAME,
     selection=(
-        dg.AssetSelection.all() - dg.AssetSelection.assets(LANDING.key)
+        dg.AssetSelection.all() - dg.AssetSelection.assets(LANDING.key, RECEIVER_LANDING.key)
         | dg.AssetSelection.checks(landing_freshness)
     ),
     description=(
@@ -39,7 +39,7 @@ hookhouse_run = dg.define_asset_job(
 )
 
 defs = dg.Definitions(
-    assets=[LANDING, ingest_landing, dbt_core, dbt_marts],
+    assets=[RECEIVER_LANDING, LANDING, ingest_landing, dbt_core, dbt_marts],
     asset_checks=[reject_ratio, event_types_in_catalog, landing_freshness],
     jobs=[hookhouse_run],
     schedules=[nightly_schedule_for(RUN_JOB_NAME)],

@@ -1,4 +1,10 @@
-"""The landing sensor: a run as soon as new landing files appear."""
+"""The landing sensor: a run as soon as new landing files appear.
+
+The receiver (`hookhouse serve`, `hookhouse consume`) makes a landing file visible only once it
+is whole and on disk, so the sensor takes the receiver's files as soon as they are committed:
+at the next tick (every 30 s). While a run of the job waits in the queue, the sensor asks for
+no other: that run, once started, ingests every file landed by then.
+"""
 
 import hashlib
 
@@ -10,6 +16,9 @@ from orchestration.defs.schedules import new_batches_run
 from orchestration.ingest.bronze import read_manifest
 from orchestration.ingest.discover import scan_landing
 from orchestration.paths import DataHome
+
+TICK_SECONDS = 30
+WAITING = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED]
 
 
 def pending_landing_files(home: DataHome) -> list[tuple[str, int, int]]:
@@ -38,17 +47,29 @@ def landing_sensor_for(job_name: str) -> dg.SensorDefinition:
     @dg.sensor(
         name="landing_sensor",
         job_name=job_name,
-        minimum_interval_seconds=60,
+        minimum_interval_seconds=TICK_SECONDS,
         description="Starts ingest and everything downstream when new landing files appear.",
     )
     def landing_sensor(
         context: dg.SensorEvaluationContext, data_home: DataHomeResource
     ) -> dg.SensorResult | dg.SkipReason:
-        pending = pending_landing_files(data_home.home())
+        home = data_home.home()
+        pending = pending_landing_files(home)
         if not pending:
             return dg.SkipReason("no new landing files")
+        waiting = context.instance.get_runs(
+            dg.RunsFilter(job_name=job_name, statuses=WAITING), limit=1
+        )
+        if waiting:
+            return dg.SkipReason(
+                f"{len(pending)} new landing files; run {waiting[0].run_id} waits in the queue "
+                "and will ingest them"
+            )
+        received = sum(1 for name, _, _ in pending if name.startswith("receiver/"))
         run_key = hashlib.sha256(repr(sorted(pending)).encode()).hexdigest()[:16]
-        context.log.info(f"{len(pending)} new landing files; run key {run_key}")
+        context.log.info(
+            f"{len(pending)} new landing files ({received} from the receiver); run key {run_key}"
+        )
         return dg.SensorResult(run_requests=[new_batches_run(run_key)])
 
     return landing_sensor

@@ -150,7 +150,7 @@ def _now() -> str:
 
 def _write_holders(held: _Held) -> None:
     """The lock file's text: the holder, then the children it handed the lock to that run."""
-    for pid in [pid for pid in held.children if not _running(pid)]:
+    for pid in [pid for pid in held.children if not process_running(pid)]:
         del held.children[pid]
     text = "\n".join(line for line in [held.line, *held.children.values()] if line)
     os.ftruncate(held.descriptor, 0)
@@ -167,7 +167,7 @@ class Holder:
 
     @property
     def running(self) -> bool:
-        return _running(self.pid)
+        return process_running(self.pid)
 
 
 _LINE = re.compile(r"^pid (\d+) since (\S+ \S+ UTC) ?(.*)$")
@@ -205,7 +205,8 @@ def busy_message(home: DataHome) -> str:
     )
 
 
-def _running(pid: int) -> bool:
+def process_running(pid: int) -> bool:
+    """Whether a process of this pid exists (one of another user counts)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

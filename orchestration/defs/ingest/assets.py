@@ -13,16 +13,32 @@ from orchestration.names import (
     INGEST_STEP,
     LANDING_KEY,
     OWNERS,
+    RECEIVER_LANDING_KEY,
 )
 from orchestration.warehouse.lock import warehouse_lock
 
-LANDING = dg.AssetSpec(
-    key=dg.AssetKey(LANDING_KEY),
+RECEIVER_LANDING = dg.AssetSpec(
+    key=dg.AssetKey(RECEIVER_LANDING_KEY),
     group_name="ingest",
     description=(
-        "Raw action-hook dumps dropped into `$HOOKHOUSE_HOME/landing/` by whoever receives the "
-        "hooks: NDJSON from Kafka or RabbitMQ consumers, JSON arrays from HTTP batches, "
-        "optionally gzipped. Not materialized by hookhouse: it is the graph's source."
+        "`$HOOKHOUSE_HOME/landing/receiver/`: Altcraft's hooks as `hookhouse serve` (HTTP JSON "
+        "batches, in `http/`) and `hookhouse consume rabbitmq` (in `rabbitmq/<queue>/`) commit "
+        "them: NDJSON files that appear whole, each only once every batch in it is on disk. Not "
+        "materialized by hookhouse: it is the graph's source."
+    ),
+    kinds={"http", "rabbitmq"},
+    owners=list(OWNERS),
+)
+
+LANDING = dg.AssetSpec(
+    key=dg.AssetKey(LANDING_KEY),
+    deps=[RECEIVER_LANDING],
+    group_name="ingest",
+    description=(
+        "Raw action-hook dumps in `$HOOKHOUSE_HOME/landing/`: what hookhouse's receiver "
+        "commits (`landing/receiver/`), and what any other consumer drops there: NDJSON from "
+        "Kafka or RabbitMQ consumers, JSON arrays from HTTP batches, optionally gzipped. Not "
+        "materialized by hookhouse."
     ),
     kinds={"json"},
     owners=list(OWNERS),
