@@ -19,7 +19,6 @@ Every record the file holds is kept or rejected. A leading byte-order mark is sk
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Generator, Iterator
 from enum import Enum
 from typing import BinaryIO
@@ -40,6 +39,7 @@ from orchestration.ingest.blocks import (
 )
 from orchestration.ingest.gzip_stream import GzipStream
 from orchestration.ingest.json_window import Prefixed, TooLarge, Window
+from orchestration.json_numbers import has_long_number
 
 ELEMENTS_PER_BLOCK = 20_000
 """A JSON batch is parsed in blocks of this many elements."""
@@ -49,10 +49,6 @@ BOM = b"\xef\xbb\xbf"
 """The UTF-8 byte-order mark some senders start a file with; it is skipped."""
 
 _FAULTS = (ValueError, RecursionError, TooLarge)
-
-_LONG_NUMBER = re.compile(rb"\d{19}")
-"""A run of digits that may be an integer beyond 64 bits: orjson would read it as a float, so
-a file that has one is scanned, which keeps each element's text as it came."""
 
 
 def json_blocks(stream: BinaryIO | GzipStream) -> Iterator[Block]:
@@ -70,7 +66,7 @@ def json_blocks(stream: BinaryIO | GzipStream) -> Iterator[Block]:
         head = head[len(BOM) :]
     damaged = isinstance(stream, GzipStream) and stream.error is not None
     whole = len(head) <= min(WHOLE_JSON_LIMIT, limits.MAX_RECORD_BYTES)
-    if whole and not damaged and _LONG_NUMBER.search(head) is None:
+    if whole and not damaged and not has_long_number(head):
         try:
             value = orjson.loads(head)
         except orjson.JSONDecodeError:

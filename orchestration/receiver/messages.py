@@ -22,6 +22,8 @@ from typing import Any
 
 import orjson
 
+from orchestration.json_numbers import has_long_number
+
 
 class NotABatch(ValueError):
     """The body is not a hook batch; the message says what is wrong, for the sender."""
@@ -37,10 +39,6 @@ class Batch:
 
 BOM = b"\xef\xbb\xbf"
 """A UTF-8 byte-order mark at the start of a body is dropped, as the ingest drops it."""
-_DIGITS = bytes(ord("0") if chr(byte).isdigit() and byte < 128 else ord("x") for byte in range(256))
-"""A translation table: every ASCII digit to `0`, every other byte to `x`."""
-_LONG_DIGITS = b"0" * 19
-"""19 digits in a row may be an integer beyond 64 bits, which orjson reads as a float."""
 _SPACE = re.compile(r"[ \t\n\r]*")
 _LINE_BREAK = re.compile(r"[\r\n]")
 _KINDS = {str: "a string", int: "a number", float: "a number", bool: "true or false"}
@@ -65,7 +63,7 @@ def _fast(body: bytes) -> Batch | None:
     both in C), or one where orjson wrote `null` more often than the body has it (a number out
     of a double's range became infinity, which orjson writes as null).
     """
-    if body.translate(_DIGITS).find(_LONG_DIGITS) >= 0:
+    if has_long_number(body):
         return None
     try:
         parsed = orjson.loads(body)
