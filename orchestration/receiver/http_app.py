@@ -121,15 +121,17 @@ class HookEndpoint:
             try:
                 await state.writer.write(batch.lines)
             except LandingUnavailable as error:
-                state.metrics.unavailable.inc()
-                log(LOG, logging.ERROR, "landing unavailable", error=str(error))
-                raise _Answer(
-                    503, "cannot store the batch now", **{"Retry-After": RETRY_SECONDS}
-                ) from None
+                raise self._unavailable(error, "landing", "cannot store the batch now") from None
         state.metrics.batches.inc()
         state.metrics.messages.inc(batch.messages)
         state.metrics.bytes.inc(len(raw))
         return batch.messages
+
+    def _unavailable(self, error: LandingUnavailable, where: str, answer: str) -> _Answer:
+        """A disk that cannot take a write: counted, logged, and answered 503 with Retry-After."""
+        self.state.metrics.unavailable.inc()
+        log(LOG, logging.ERROR, f"{where} unavailable", error=str(error))
+        return _Answer(503, answer, **{"Retry-After": RETRY_SECONDS})
 
     async def _quarantine(
         self, request: Request, fields: dict[str, Any], raw: bytes, refused: BodyRefused
@@ -151,11 +153,7 @@ class HookEndpoint:
                 refused.reason, details, state.settings.writer,
             )  # fmt: skip
         except LandingUnavailable as error:
-            state.metrics.unavailable.inc()
-            log(LOG, logging.ERROR, "quarantine unavailable", error=str(error))
-            raise _Answer(
-                503, "cannot keep the body now", **{"Retry-After": RETRY_SECONDS}
-            ) from None
+            raise self._unavailable(error, "quarantine", "cannot keep the body now") from None
         state.metrics.quarantined.labels(str(refused.status)).inc()
         fields["quarantined"] = kept.name
 
