@@ -184,7 +184,9 @@ def test_a_broker_restart_loses_nothing(home, broker):
     # Small groups, so that the broker stops while most of the queue is still there.
     consumer = start_consumer(home, broker, "--queue", "t5.hooks", "--prefetch", "10",
                               "--max-delay", "0.005", "--max-backoff", "1")  # fmt: skip
-    wait_until(lambda: landing_files(home), 30, "a first landing file")
+    # A group is logged "landed" once it is durable and acknowledged; a landing file alone may
+    # still await its acknowledgement, which the stop below would then cut off.
+    consumer.wait_log("landed")
     # The consumer is paused while the broker stops (which takes seconds), so that on a busy
     # machine it cannot drain the queue first: the stop comes mid-stream.
     consumer.process.send_signal(signal.SIGSTOP)
