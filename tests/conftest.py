@@ -38,6 +38,20 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> DataHome:
     return data_home
 
 
+@pytest.fixture(params=["grouped", "alone"])
+def small_files_grouped_or_alone(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> str:
+    """Each test twice: small files read in groups by the workers (as they are), and each file
+    read alone by the ingest's own process, block by block (as a file above
+    `file_group.SMALL_FILE_BYTES` is)."""
+    from orchestration.ingest import pipeline
+
+    if request.param == "alone":
+        monkeypatch.setattr(pipeline, "SMALL_FILE_BYTES", -1)
+    return str(request.param)
+
+
 def write_landing(home: DataHome, name: str, text: str, *, gz: bool = False) -> Path:
     """Drop a landing file, exactly these bytes (gzipped when asked)."""
     path = home.landing / name

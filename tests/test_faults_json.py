@@ -13,7 +13,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from orchestration.ingest import ingest, json_batch, limits
@@ -24,6 +24,8 @@ from tests.conftest import bronze_table, write_landing
 from tests.ingest_helpers import event, line, rejects_by_position
 
 BOM = "\ufeff"
+
+pytestmark = pytest.mark.usefixtures("small_files_grouped_or_alone")
 
 
 def ingest_file(home: DataHome, name: str) -> tuple[FileResult, list[int], dict[int, str]]:
@@ -353,6 +355,13 @@ def corrupt(text: str, kind: str, at: float, junk: str) -> str:
         st.sampled_from(list("#x'\"{}[]:,\\ ")),
     ),
 )
+@example(  # found by CI: the inserted '}' closes the element, its rest is a second record
+    elements=[(False, {"event_type": "deliv", "event_date": "2026-10-01T12:00:00.123456789Z",
+                       "account_id": "23", "profile_id": "66f66973096b3b454bbbccec",
+                       "list_id": 111, "is_test": False,
+                       "event_data": {"campaign_id": 973, "message_id": 17}})],
+    layout="compact", bom=False, gz=False, damage=(0, "insert", 0.41796875, "}"),
+)  # fmt: skip
 def test_every_element_of_a_batch_with_one_damaged_element_is_kept_or_rejected(
     elements: list[tuple[bool, object]], layout: str, bom: bool, gz: bool,
     damage: tuple[int, str, float, str],
@@ -369,6 +378,12 @@ def test_every_element_of_a_batch_with_one_damaged_element_is_kept_or_rejected(
         name = "batch.json.gz" if gz else "batch.json"
         write_landing(home, name, body, gz=gz)
         result, kept, _ = ingest_file(home, name)
-    assert result.kept + result.rejected == len(texts)
+    if kind in ("cut", "deep"):
+        assert result.kept + result.rejected == len(texts)
+    else:
+        # One character more or changed can end the element early ('}' inside it: its rest is
+        # one more, broken record) or open a string that takes what follows into one
+        # rejection ('"'): the count moves, and the text is still kept or rejected.
+        assert result.kept + result.rejected >= 1
     valid_before = {i + 1 for i, (valid, _) in enumerate(elements[:index]) if valid}
     assert valid_before <= set(kept)

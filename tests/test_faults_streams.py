@@ -33,6 +33,8 @@ from tests.ingest_helpers import event, line, rejects_by_position
 
 MB = 1024 * 1024
 
+pytestmark = pytest.mark.usefixtures("small_files_grouped_or_alone")
+
 
 def ingest_file(home: DataHome, name: str) -> tuple[FileResult, list[int], dict[int, str]]:
     """Ingest the landing folder; the one file `name`: its result, kept positions, rejects."""

@@ -17,6 +17,8 @@ from orchestration.paths import DataHome
 from tests.conftest import bronze_table, write_landing
 from tests.ingest_helpers import event, line, rejects_by_position
 
+pytestmark = pytest.mark.usefixtures("small_files_grouped_or_alone")
+
 
 def test_a_file_or_its_content_under_another_name_is_ingested_once(home: DataHome) -> None:
     text = line(event()) + "\n" + line(event(event_type="open")) + "\n"

@@ -48,11 +48,11 @@ class BlockOutcome:
 def process_block(task: BlockTask) -> BlockOutcome:
     """Parse one block, stamp provenance, and stage it when it is big enough to stand alone."""
     block = task.block.read() if isinstance(task.block, LineRange) else task.block
-    parsed = _rejected(block) if isinstance(block, RejectedRecords) else parse_block(block)
+    parsed = rejected_block(block) if isinstance(block, RejectedRecords) else parse_block(block)
     rows, rejects = bronze_rows(parsed, task.provenance)
     erased = 0
     if task.erased is not None:
-        rows, rejects, erased = _without_erased(rows, rejects, task.erased)
+        rows, rejects, erased = without_erased(rows, rejects, task.erased)
     first = last = None
     type_errors = 0
     if rows.height:
@@ -75,7 +75,7 @@ def process_block(task: BlockTask) -> BlockOutcome:
     )  # fmt: skip
 
 
-def _without_erased(
+def without_erased(
     rows: pl.DataFrame, rejects: pl.DataFrame, erased: ErasedSet
 ) -> tuple[pl.DataFrame, pl.DataFrame, int]:
     """The rows and rejects that are no erased person's, and how many were."""
@@ -85,7 +85,7 @@ def _without_erased(
     return kept_rows, kept_rejects, dropped
 
 
-def _rejected(block: RejectedRecords) -> ParsedBlock:
+def rejected_block(block: RejectedRecords) -> ParsedBlock:
     """The rejects a reader decided itself, as a parsed block with no kept rows."""
     nothing = parse_records([], [])
     data = {"position": block.positions, "raw": block.raws, "error": block.errors}

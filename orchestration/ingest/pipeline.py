@@ -18,6 +18,13 @@ from orchestration.ingest.block_task import BlockOutcome, BlockTask, process_blo
 from orchestration.ingest.blocks import Damage
 from orchestration.ingest.bronze import ensure_tables, read_manifest, recover
 from orchestration.ingest.discover import LandingFile, Skipped, not_a_file, scan_landing
+from orchestration.ingest.file_group import (
+    SMALL_FILE_BYTES,
+    Grouper,
+    GroupOutcome,
+    GroupTask,
+    process_group,
+)
 from orchestration.ingest.hashing import RunningHash, content_hash
 from orchestration.ingest.readers import hashes_while_reading, read_blocks
 from orchestration.ingest.report import FileResult, IngestReport
@@ -105,7 +112,10 @@ def _new_files(
     todo: list[NewFile] = []
     sizes = Counter(size for _, size in sized)
     for landing_file, size in sized:
-        if hashes_while_reading(landing_file) and size not in known_sizes and sizes[size] == 1:
+        if (
+            hashes_while_reading(landing_file) and size > SMALL_FILE_BYTES
+            and size not in known_sizes and sizes[size] == 1
+        ):  # fmt: skip
             todo.append(NewFile(landing_file, size, None))
             continue
         try:
@@ -125,29 +135,97 @@ def _ingest_files(
     home: DataHome, todo: list[NewFile], report: IngestReport, pool: WorkerPool, say: Log,
     erased: ErasedSet | None,
 ) -> None:  # fmt: skip
-    batch = Batch(home)
+    run = _Batches(home, report, pool, erased)
     try:
         for new in todo:
             say(f"ingesting {new.landing_file.relative} ({new.size / 1e6:.1f} MB)")
-            try:
-                result = _ingest_file(new, batch, pool.executor, pool.depth, erased)
-            except OSError as error:
-                report.skipped.append(_unreadable(new.landing_file, error))
-                continue
-            batch.add_file(result)
-            report.files.append(result)
-            if batch.full:
-                batch.commit()
-                report.batch_ids.append(batch.id)
-                batch = Batch(home)
-        if batch.manifest:
-            batch.commit()
-            report.batch_ids.append(batch.id)
-        else:
-            batch.writer.abort()
+            run.ingest(new)
+        run.end()
     except BaseException:
-        batch.writer.abort()
+        run.batch.writer.abort()
         raise
+
+
+class _Batches:
+    """The files of one ingest, into batches: a large file block by block, small ones in
+    groups (`file_group`), each batch committed once it has taken enough input."""
+
+    def __init__(
+        self, home: DataHome, report: IngestReport, pool: WorkerPool, erased: ErasedSet | None
+    ) -> None:
+        self.home, self.report, self.pool, self.erased = home, report, pool, erased
+        self.batch = Batch(home)
+        self.grouper: Grouper[NewFile] = Grouper()
+        self.pending: deque[tuple[list[NewFile], Future[GroupOutcome] | GroupOutcome]] = deque()
+
+    def ingest(self, new: NewFile) -> None:
+        if new.size <= SMALL_FILE_BYTES:
+            if not self.grouper.fits(new.landing_file, new.size):
+                self._submit()
+            self.grouper.add(new, new.landing_file, new.size)
+            while len(self.pending) > self.pool.depth:
+                self._finish(*self.pending.popleft())
+        else:
+            self._drain()
+            try:
+                result = _ingest_file(new, self.batch, self.pool.executor, self.pool.depth,
+                                      self.erased)  # fmt: skip
+            except OSError as error:
+                self.report.skipped.append(_unreadable(new.landing_file, error))
+            else:
+                self._add(result)
+        if self.batch.full:
+            self._drain()
+            self._commit()
+
+    def end(self) -> None:
+        self._drain()
+        if self.batch.manifest:
+            self._commit()
+        else:
+            self.batch.writer.abort()
+
+    def _commit(self) -> None:
+        self.batch.commit()
+        self.report.batch_ids.append(self.batch.id)
+        self.batch = Batch(self.home)
+
+    def _add(self, result: FileResult) -> None:
+        self.batch.add_file(result)
+        self.report.files.append(result)
+
+    def _submit(self) -> None:
+        """Send the open group to a worker (or parse it here, when there are none)."""
+        news, files = self.grouper.take()
+        if not files:
+            return
+        writer = self.batch.writer
+        task = GroupTask(files, self.batch.id, self.batch.ingested_at, writer,
+                         writer.next_name(), self.erased)  # fmt: skip
+        executor = self.pool.executor
+        outcome = process_group(task) if executor is None else executor.submit(process_group, task)
+        self.pending.append((news, outcome))
+
+    def _drain(self) -> None:
+        """Finish every group, the open one included."""
+        self._submit()
+        while self.pending:
+            self._finish(*self.pending.popleft())
+
+    def _finish(self, news: list[NewFile], outcome: Future[GroupOutcome] | GroupOutcome) -> None:
+        done = outcome.result() if isinstance(outcome, Future) else outcome
+        for new, counts in zip(news, done.files, strict=True):
+            if counts.unreadable is not None:
+                self.report.skipped.append(Skipped(new.landing_file.relative, counts.unreadable))
+                continue
+            assert new.content_hash is not None  # small files are hashed before they are read
+            self._add(FileResult(
+                new.landing_file.relative, new.content_hash, new.size,
+                counts.kept + counts.rejected + counts.erased, counts.kept, counts.rejected,
+                counts.type_errors, counts.damaged, counts.first_event_day,
+                counts.last_event_day, counts.erased,
+            ))  # fmt: skip
+        self.batch.add(done.rows, done.rejects)
 
 
 def _ingest_file(

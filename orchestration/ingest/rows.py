@@ -50,6 +50,32 @@ def bronze_rows(parsed: ParsedBlock, provenance: Provenance) -> tuple[pl.DataFra
     )
 
 
+def stamp_files(
+    parsed: ParsedBlock, names: list[str], batch_id: str, ingested_at: datetime, bits: int
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """`bronze_rows` for the records of several files parsed together, whose positions are
+    `file index << bits | position`: each row stamped with its own file (`names[index]`),
+    and a `file_index` column added last."""
+    shift = 1 << bits
+    sources = {"old": range(len(names)), "new": names, "return_dtype": pl.String}
+    split = [
+        (pl.col("position") // shift).alias("file_index"),
+        (pl.col("position") % shift).alias("position"),
+    ]
+    stamp = [
+        pl.col("file_index").replace_strict(**sources).alias("source_file"),  # type: ignore[arg-type]
+        pl.lit(batch_id).alias("batch_id"),
+        pl.lit(ingested_at).cast(pl.Datetime("us", "UTC")).alias("ingested_at"),
+    ]
+    rows = parsed.kept.with_columns(*split, pl.col("event_at").dt.date().alias("event_day"))
+    rows = rows.with_columns(stamp)
+    rejects = parsed.rejects.with_columns(split).with_columns(stamp)
+    return (
+        rows.select(*_EVENT_COLUMNS, *PROVENANCE_COLUMNS, "event_day", "file_index"),
+        rejects.select(*parsed.rejects.columns, *PROVENANCE_COLUMNS, "file_index"),
+    )
+
+
 def damage_rows(damage: Damage, provenance: Provenance) -> pl.DataFrame:
     """The hook_rejects row that records a file's damage."""
     frame = pl.DataFrame(
