@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export HOOKHOUSE_HOME ?= $(CURDIR)/data
 DEMO_EVENTS ?= 100000
 
-.PHONY: setup spark rabbitmq demo run serve test lint stress format dev bench bench-engines clean
+.PHONY: setup spark rabbitmq demo run serve test lint stress format dev bench bench-quick bench-ingest-file bench-engines clean
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "hookhouse needs Python 3.11: run make PYTHON=/path/to/python3.11")'
@@ -17,11 +17,12 @@ $(VENV)/.installed: pyproject.toml
 ## setup: create .venv with hookhouse and its tools
 setup: $(VENV)/.installed
 
-# The spark extra (dbt-spark, pyspark) and a Java runtime for it: the tests build on Spark too.
+# The spark extra (dbt-spark, pyspark) and a Java runtime for it: the tests build on Spark too;
+# and the bench extra (dlt), since the suite runs the benchmark at a tiny size.
 $(VENV)/.spark-installed: $(VENV)/.installed
 	@command -v java >/dev/null || { echo "installing a Java runtime for Spark (openjdk-17-jre-headless)"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openjdk-17-jre-headless; }
-	$(BIN)/pip install --quiet -e '.[dev,spark]'
+	$(BIN)/pip install --quiet -e '.[dev,spark,bench]'
 	@touch $@
 
 ## spark: set up, plus what the spark target needs (README "Running on Spark")
@@ -73,9 +74,17 @@ format: setup
 dev: setup
 	DAGSTER_HOME="$$($(BIN)/python -m orchestration.defs.instance)" $(BIN)/dagster dev
 
-## bench: the ingest benchmark (see bench/README.md)
-bench: setup
-	$(BIN)/python bench/ingest_bench.py
+## bench: every measurement beside its peers, at 1M and 10M events, into docs/benchmarks.md (hours)
+bench: spark
+	cd bench && ../$(BIN)/python run_bench.py
+
+## bench-quick: the same at small sizes, in a few minutes (writes bench/out/benchmarks-quick.md)
+bench-quick: spark
+	cd bench && ../$(BIN)/python run_bench.py --quick --report out/benchmarks-quick.md
+
+## bench-ingest-file: the one-file ingest benchmark, with the 5 GB memory check (bench/README.md)
+bench-ingest-file: setup
+	$(BIN)/python bench/ingest_bench.py --memory-gb 5
 
 ## bench-engines: DuckDB against Spark, full build and nightly run at 1M and 10M events
 bench-engines: spark

@@ -16,7 +16,6 @@ the nightly run as a share of the full build, and how each grows from one size t
 from __future__ import annotations
 
 import argparse
-import contextlib
 import itertools
 import json
 import os
@@ -27,6 +26,7 @@ import time
 from pathlib import Path
 
 import psutil  # Dagster's own dependency: the memory of a process tree
+from process_tree import tree_rss
 
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "bench" / "out"
@@ -44,15 +44,6 @@ def one_run(home: str) -> None:
 
     _, dbt_seconds, kept = job_run(DataHome(Path(home)))
     print(json.dumps({"dbt_seconds": dbt_seconds, "kept": kept}))
-
-
-def tree_rss(process: psutil.Process) -> int:
-    """Resident bytes of a process and all its descendants (those that end meanwhile: 0)."""
-    total = 0
-    for member in [process, *process.children(recursive=True)]:
-        with contextlib.suppress(psutil.Error):
-            total += member.memory_info().rss
-    return total
 
 
 def timed_run(home: Path, target: str) -> dict[str, float]:
