@@ -222,3 +222,9 @@ def scan_landing(landing: Path) -> LandingScan:
             scan.accepted.append(LandingFile(path, name, kind[0], kind[1]))
     scan.skipped.sort(key=lambda skipped: skipped.entry)
     return scan
+
+
+def cannot_be_read(error: OSError) -> str:
+    """Why a file that could not be read is skipped: the system's reason (not its path, which
+    `error` spells as the file system does, maybe not as UTF-8)."""
+    return f"cannot be read: {error.strerror or error}"

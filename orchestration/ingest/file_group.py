@@ -32,10 +32,10 @@ from orchestration.ingest.blocks import (
     RejectedRecords,
 )
 from orchestration.ingest.bronze import BatchWriter
-from orchestration.ingest.discover import LandingFile
-from orchestration.ingest.parse import REJECT_SCHEMA, ParsedBlock, parse_records
+from orchestration.ingest.discover import LandingFile, cannot_be_read
+from orchestration.ingest.parse import ParsedBlock, parse_records
 from orchestration.ingest.readers import read_blocks
-from orchestration.ingest.rows import stamp_files
+from orchestration.ingest.rows import damage_reject, stamp_files
 from orchestration.privacy.identifiers import ErasedSet
 
 SMALL_FILE_BYTES = 8 * 1024 * 1024
@@ -120,8 +120,7 @@ class _Records:
             self.own_rejects.append(rejects.with_columns(pl.col("position") + base))
         elif isinstance(block, Damage):
             self.damaged.add(index)
-            data = {"position": [base + block.position], "raw": [block.raw], "error": [block.error]}
-            self.own_rejects.append(pl.DataFrame(data, schema=REJECT_SCHEMA))
+            self.own_rejects.append(damage_reject(block, base))
 
 
 def process_group(task: GroupTask) -> GroupOutcome:
@@ -134,7 +133,7 @@ def process_group(task: GroupTask) -> GroupOutcome:
             for block in read_blocks(landing_file):
                 records.add(index, block)
         except OSError as error:
-            unreadable[index] = f"cannot be read: {error.strerror or error}"
+            unreadable[index] = cannot_be_read(error)
             del records.raws[before[0] :], records.positions[before[0] :]
             del records.own_rejects[before[1] :]
     parsed = parse_records(records.positions, records.raws)
@@ -147,13 +146,14 @@ def process_group(task: GroupTask) -> GroupOutcome:
     if task.erased is not None:
         rows, rejects, _ = without_erased(rows, rejects, task.erased)
     counts = _counts(len(task.files), rows, rejects, before_erasure, records.damaged, unreadable)
-    outcome_rows: pl.DataFrame | None = rows.drop("file_index")
-    outcome_rejects: pl.DataFrame | None = rejects.drop("file_index")
+    rows, rejects = rows.drop("file_index"), rejects.drop("file_index")
+    outcome_rows: pl.DataFrame | None = rows
+    outcome_rejects: pl.DataFrame | None = rejects
     if rows.height >= STAGE_DIRECTLY_ROWS:
-        task.writer.stage_events(rows.drop("file_index"), task.part_name)
+        task.writer.stage_events(rows, task.part_name)
         outcome_rows = None
     if rejects.height >= STAGE_DIRECTLY_ROWS:
-        task.writer.stage_rejects(rejects.drop("file_index"), task.part_name)
+        task.writer.stage_rejects(rejects, task.part_name)
         outcome_rejects = None
     return GroupOutcome(counts, outcome_rows, outcome_rejects)
 

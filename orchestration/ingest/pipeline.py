@@ -17,7 +17,13 @@ from orchestration.ingest.batch import Batch
 from orchestration.ingest.block_task import BlockOutcome, BlockTask, process_block
 from orchestration.ingest.blocks import Damage
 from orchestration.ingest.bronze import ensure_tables, read_manifest, recover
-from orchestration.ingest.discover import LandingFile, Skipped, not_a_file, scan_landing
+from orchestration.ingest.discover import (
+    LandingFile,
+    Skipped,
+    cannot_be_read,
+    not_a_file,
+    scan_landing,
+)
 from orchestration.ingest.file_group import (
     SMALL_FILE_BYTES,
     Grouper,
@@ -93,9 +99,8 @@ def _sized(accepted: list[LandingFile], report: IngestReport) -> list[tuple[Land
 
 
 def _unreadable(landing_file: LandingFile, error: OSError) -> Skipped:
-    """A file that could not be read, named with the system's reason (not its path, which
-    `error` spells as the file system does, maybe not as UTF-8)."""
-    return Skipped(landing_file.relative, f"cannot be read: {error.strerror or error}")
+    """A file that could not be read, skipped with the system's reason."""
+    return Skipped(landing_file.relative, cannot_be_read(error))
 
 
 def _new_files(

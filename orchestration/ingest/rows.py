@@ -76,13 +76,15 @@ def stamp_files(
     )
 
 
+def damage_reject(damage: Damage, offset: int = 0) -> pl.DataFrame:
+    """The reject (REJECT_SCHEMA) that records a file's damage; `offset` added to its position."""
+    data = {"position": [offset + damage.position], "raw": [damage.raw], "error": [damage.error]}
+    return pl.DataFrame(data, schema=REJECT_SCHEMA)
+
+
 def damage_rows(damage: Damage, provenance: Provenance) -> pl.DataFrame:
     """The hook_rejects row that records a file's damage."""
-    frame = pl.DataFrame(
-        {"position": [damage.position], "raw": [damage.raw], "error": [damage.error]},
-        schema=REJECT_SCHEMA,
-    )
-    return frame.with_columns(provenance.columns())
+    return damage_reject(damage).with_columns(provenance.columns())
 
 
 def empty_tables() -> dict[str, pl.DataFrame]:
